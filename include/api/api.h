@@ -1,0 +1,90 @@
+/**
+ * @file api.h
+ * @brief Shared helpers of the resource handlers: database calls that answer problems,
+ *        roles, request bodies, query parameters, JSON passed through from PostgreSQL.
+ *
+ * Every helper that returns enum app_err has already written the problem into the response
+ * when it returns an error, so a handler can simply `return` it.
+ */
+#ifndef API_API_H
+#define API_API_H
+
+#include "db/db.h"
+#include "http/http.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/** The route table (ends with a NULL pattern) and its length. */
+const struct route *api_routes(size_t *count);
+
+/** Registers every statement of every module with the database layer (once, at start-up). */
+void api_register_statements(void);
+
+/** Runs one request through routing, authentication, the handler and caching rules. */
+void api_dispatch(struct http_req *req, struct http_res *res, size_t *route_index);
+
+/** @return the request's database connection, acquiring it on first use; NULL → 503 written. */
+struct db_conn *api_db(struct http_req *req, struct http_res *res);
+
+/**
+ * Runs a statement on the request's connection and maps failures to problems:
+ * lost connection → 503, deadline → 504, lock or statement timeout → 503, unique violation
+ * → 409, foreign key → 400, bad text for a type → 400, anything else → 500 (logged).
+ * @param[out] out the result on APP_OK (free with db_result_free()); NULL otherwise
+ */
+enum app_err api_exec(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
+                      int nparams, const char *const *params, struct db_result **out);
+
+/** BEGIN / COMMIT on the request's connection; marks the request as a write. */
+enum app_err api_begin(struct http_req *req, struct http_res *res);
+enum app_err api_commit(struct http_req *req, struct http_res *res);
+
+/**
+ * Answers with the JSON text PostgreSQL built: column 0 of row 0 is the body; when
+ * @a version_col >= 0 that column holds the resource version and the ETag is versioned.
+ * No row → 404 with @a not_found as detail.
+ */
+enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned status,
+                           struct db_result *r, int version_col, const char *not_found);
+
+/** Requires a signed-in caller of at least @a role (401 / 403 written otherwise). */
+enum app_err api_require_role(struct http_req *req, struct http_res *res, enum auth_role role);
+
+/**
+ * Parses the request body as a JSON object: 413 when too large, 415 when not JSON, 400 when
+ * not valid UTF-8 JSON, duplicate keys, NUL, or not an object.
+ * @param[out] out a new reference on APP_OK
+ */
+enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t **out);
+
+/** Rejects a body that is present (415/400) where none is taken (archive, ...). */
+enum app_err api_body_none(struct http_req *req, struct http_res *res);
+
+/**
+ * Reads `limit` (1..200, default 50, not repeated) and `cursor` (opaque; returned borrowed).
+ */
+enum app_err api_page_params(struct http_req *req, struct http_res *res, int *limit,
+                             const char **cursor);
+
+/**
+ * Reads the `lang` parameter. @return APP_OK with *lang NULL when absent; 400 when malformed.
+ */
+enum app_err api_lang(struct http_req *req, struct http_res *res, const char **lang);
+
+/** Is @a s a UUID in canonical text form? */
+bool api_is_uuid(const char *s);
+
+/** Is @a s a slug (^[a-z0-9]+(-[a-z0-9]+)*$, at most 80 characters)? */
+bool api_is_slug(const char *s);
+
+/** Is @a s a language tag (^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$)? */
+bool api_is_lang(const char *s);
+
+/**
+ * Answers a list page from PostgreSQL's JSON `{"items": [...], "next_cursor": ...}` in
+ * column 0 and the next cursor (or NULL) in column 1; adds the `Link: rel="next"` header.
+ */
+enum app_err api_reply_page(struct http_req *req, struct http_res *res, struct db_result *r);
+
+#endif

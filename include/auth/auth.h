@@ -1,0 +1,41 @@
+/**
+ * @file auth.h
+ * @brief Bearer tokens: authenticating a request, creating tokens.
+ *
+ * Tokens are 32 random bytes from the OS, base64url-encoded behind a "trk_" prefix, shown once
+ * and stored only as their SHA-256 (computed by PostgreSQL); lookups go by that hash. A
+ * revoked or expired token, or one of a disabled user, stops working on the next request.
+ */
+#ifndef AUTH_AUTH_H
+#define AUTH_AUTH_H
+
+#include "http/http.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AUTH_TOKEN_LEN 47 /* "trk_" + 43 base64url characters */
+
+/** Registers the module's statements (once, at start-up). */
+void auth_register_statements(void);
+
+/**
+ * Reads `Authorization` and fills req->who. No header → anonymous, APP_OK. A header that is
+ * not a valid, live bearer token → 401 with WWW-Authenticate written to @a res.
+ */
+enum app_err auth_authenticate(struct http_req *req, struct http_res *res);
+
+/**
+ * Makes a new token secret from the OS's random source.
+ * @param out at least AUTH_TOKEN_LEN + 1 bytes
+ * @return false when the random source fails
+ */
+bool auth_token_generate(char *out, size_t outlen);
+
+/** @return the role named @a name ("admin", "editor", ...) or ROLE_NONE. */
+enum auth_role auth_role_parse(const char *name);
+
+/** @return the name of @a role (static). */
+const char *auth_role_name(enum auth_role role);
+
+#endif

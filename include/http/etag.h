@@ -1,0 +1,37 @@
+/**
+ * @file etag.h
+ * @brief Entity tags: computing them and matching If-None-Match / If-Match.
+ *
+ * Single resources carry "<version>-<hash>" so that If-Match can accept the tag of any
+ * language representation of the current version; lists carry a hash of the bytes; reports a
+ * weak tag over the report without generated_at.
+ */
+#ifndef HTTP_ETAG_H
+#define HTTP_ETAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** @return the 64-bit FNV-1a hash of @a len bytes. */
+uint64_t etag_hash(const char *data, size_t len);
+
+/** @return a new strong tag "\"<hash>\"" (or weak W/"..." when @a weak); free(). */
+char *etag_for_bytes(const char *data, size_t len, bool weak);
+
+/** @return a new tag "\"<version>-<hash>\"" for a versioned resource; free(). */
+char *etag_for_version(long long version, const char *data, size_t len);
+
+/**
+ * Does an If-None-Match header value match @a etag? Weak comparison (RFC 9110 13.1.2):
+ * "*" or any listed tag equal to @a etag once W/ prefixes are ignored.
+ */
+bool etag_none_match(const char *header, const char *etag);
+
+/**
+ * Reads the version out of an If-Match value.
+ * @return the version of the first tag shaped "<version>-<hash>", -1 when none is, or 0 for "*"
+ */
+long long etag_if_match_version(const char *header);
+
+#endif

@@ -1,0 +1,292 @@
+#include "api/api.h"
+
+#include "core/app.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "http/etag.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct db_conn *api_db(struct http_req *req, struct http_res *res)
+{
+    if (req->db == NULL)
+        req->db = db_pool_acquire(req->app->pool);
+    if (req->db == NULL)
+        http_problem(req, res, APP_ERR_UNAVAILABLE, "no database connection is free; retry later",
+                     NULL);
+    return req->db;
+}
+
+static bool sqlstate_is(const char *state, const char *prefix)
+{
+    return strncmp(state, prefix, strlen(prefix)) == 0;
+}
+
+/* Maps a PostgreSQL error to a problem; logs what the client must not see. */
+static enum app_err api_db_error(struct http_req *req, struct http_res *res, const char *stmt)
+{
+    struct db_conn *c = req->db;
+    const char *state = db_conn_sqlstate(c);
+    if (strcmp(state, "23505") == 0)
+        return http_problem(req, res, APP_ERR_CONFLICT, "a resource with this key already exists",
+                            NULL);
+    if (strcmp(state, "23503") == 0)
+        return http_problem(req, res, APP_ERR_INVALID, "a referenced resource does not exist",
+                            NULL);
+    if (sqlstate_is(state, "22") || strcmp(state, "23514") == 0)
+        return http_problem(req, res, APP_ERR_INVALID, "a value is not valid", NULL);
+    if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 ||
+        strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+        log_msg(LOG_WARN, "statement %s gave up: %s (request %s)", stmt, db_conn_message(c),
+                req->request_id);
+        return http_problem(req, res, APP_ERR_UNAVAILABLE,
+                            "the database is busy; retry later", NULL);
+    }
+    log_msg(LOG_ERROR, "statement %s failed: %s %s (request %s)", stmt, state,
+            db_conn_message(c), req->request_id);
+    return http_problem(req, res, APP_ERR_INTERNAL, "the request could not be completed", NULL);
+}
+
+static enum app_err api_db_status(struct http_req *req, struct http_res *res,
+                                  enum db_status st, const char *stmt)
+{
+    switch (st) {
+        case DB_OK:
+            return APP_OK;
+        case DB_CONN_LOST:
+            req->db_lost = true;
+            return http_problem(req, res, APP_ERR_UNAVAILABLE, "the database is unavailable",
+                                NULL);
+        case DB_TIMEOUT:
+            log_msg(LOG_WARN, "statement %s passed its deadline (request %s)", stmt,
+                    req->request_id);
+            return http_problem(req, res, APP_ERR_TIMEOUT, "the database did not answer in time",
+                                NULL);
+        case DB_ERROR:
+        default:
+            return api_db_error(req, res, stmt);
+    }
+}
+
+enum app_err api_exec(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
+                      int nparams, const char *const *params, struct db_result **out)
+{
+    *out = NULL;
+    if (api_db(req, res) == NULL)
+        return APP_ERR_UNAVAILABLE;
+    return api_db_status(req, res, db_exec(req->db, stmt, nparams, params, out), stmt->name);
+}
+
+enum app_err api_begin(struct http_req *req, struct http_res *res)
+{
+    if (api_db(req, res) == NULL)
+        return APP_ERR_UNAVAILABLE;
+    req->wrote = true;
+    return api_db_status(req, res, db_begin(req->db), "BEGIN");
+}
+
+enum app_err api_commit(struct http_req *req, struct http_res *res)
+{
+    return api_db_status(req, res, db_commit(req->db), "COMMIT");
+}
+
+enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned status,
+                           struct db_result *r, int version_col, const char *not_found)
+{
+    if (db_result_rows(r) == 0 || db_result_is_null(r, 0, 0))
+        return http_problem(req, res, APP_ERR_NOT_FOUND, not_found, NULL);
+    const char *body = db_result_value(r, 0, 0);
+    size_t len = db_result_length(r, 0, 0);
+    http_res_body(res, status, "application/json", body, len);
+    if (version_col >= 0) {
+        long long version = strtoll(db_result_value(r, 0, version_col), NULL, 10);
+        free(res->etag);
+        res->etag = etag_for_version(version, body, len);
+    }
+    return APP_OK;
+}
+
+enum app_err api_require_role(struct http_req *req, struct http_res *res, enum auth_role role)
+{
+    if (req->who.role == ROLE_NONE) {
+        http_res_header(res, "WWW-Authenticate", "Bearer");
+        return http_problem(req, res, APP_ERR_UNAUTHORIZED, "this request needs a bearer token",
+                            NULL);
+    }
+    if (req->who.role < role)
+        return http_problem(req, res, APP_ERR_FORBIDDEN, "your role may not do this", NULL);
+    return APP_OK;
+}
+
+static bool content_type_is_json(const char *ct)
+{
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(ct, "application/json", n) != 0)
+        return false;
+    ct += n;
+    while (*ct == ' ')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t **out)
+{
+    *out = NULL;
+    if (req->body_too_large)
+        return http_problem(req, res, APP_ERR_TOO_LARGE, "the request body is larger than the limit",
+                            NULL);
+    if (!content_type_is_json(http_req_header(req, "Content-Type")))
+        return http_problem(req, res, APP_ERR_MEDIA_TYPE,
+                            "the request body must be application/json", NULL);
+    if (req->body == NULL || req->body_len == 0)
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "the request body is empty", "",
+                                  "a JSON object is required");
+    json_error_t error;
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
+    if (doc == NULL) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "the request body is not valid JSON: %s", error.text);
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, "", error.text);
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+                                  "the request body must be a JSON object", "",
+                                  "expected an object");
+    }
+    *out = doc;
+    return APP_OK;
+}
+
+enum app_err api_body_none(struct http_req *req, struct http_res *res)
+{
+    if (req->body_too_large)
+        return http_problem(req, res, APP_ERR_TOO_LARGE, "the request body is larger than the limit",
+                            NULL);
+    if (req->body_len == 0)
+        return APP_OK;
+    /* tolerate an empty JSON object from clients that always send one */
+    json_t *doc = json_loadb(req->body, req->body_len, 0, NULL);
+    bool empty = doc != NULL && json_is_object(doc) && json_object_size(doc) == 0;
+    json_decref(doc);
+    if (empty)
+        return APP_OK;
+    return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "this request takes no body", "",
+                              "remove the body");
+}
+
+enum app_err api_page_params(struct http_req *req, struct http_res *res, int *limit,
+                             const char **cursor)
+{
+    *limit = 50;
+    *cursor = NULL;
+    if (http_req_query_count(req, "limit") > 1)
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "limit is given more than once",
+                                  "limit", "give limit once");
+    const char *text = http_req_query(req, "limit");
+    if (text != NULL) {
+        char *end = NULL;
+        long v = (text[0] >= '0' && text[0] <= '9') ? strtol(text, &end, 10) : -1;
+        if (end == NULL || *end != '\0' || v < 1 || v > 200)
+            return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+                                      "limit must be an integer from 1 to 200", "limit",
+                                      "must be an integer from 1 to 200");
+        *limit = (int)v;
+    }
+    if (http_req_query_count(req, "cursor") > 1)
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "cursor is given more than once",
+                                  "cursor", "give cursor once");
+    *cursor = http_req_query(req, "cursor");
+    if (*cursor != NULL && (*cursor)[0] == '\0')
+        *cursor = NULL;
+    return APP_OK;
+}
+
+bool api_is_lang(const char *s)
+{
+    size_t i = 0;
+    while (s[i] >= 'a' && s[i] <= 'z')
+        i++;
+    if (i < 2 || i > 3)
+        return false;
+    while (s[i] == '-') {
+        size_t j = ++i;
+        while (isalnum((unsigned char)s[i]))
+            i++;
+        if (i - j < 2 || i - j > 8)
+            return false;
+    }
+    return s[i] == '\0';
+}
+
+enum app_err api_lang(struct http_req *req, struct http_res *res, const char **lang)
+{
+    *lang = http_req_query(req, "lang");
+    if (*lang == NULL)
+        return APP_OK;
+    if (http_req_query_count(req, "lang") > 1 || !api_is_lang(*lang))
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "lang is not a language tag",
+                                  "lang", "must be a language tag such as en, ru or ru-KG");
+    return APP_OK;
+}
+
+bool api_is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        if (s[i] == '\0')
+            return false;
+        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return s[sizeof shape - 1] == '\0';
+}
+
+bool api_is_slug(const char *s)
+{
+    size_t n = 0;
+    bool prev_dash = true;
+    for (; s[n] != '\0'; n++) {
+        char c = s[n];
+        if (c == '-') {
+            if (prev_dash)
+                return false;
+            prev_dash = true;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            prev_dash = false;
+        } else {
+            return false;
+        }
+    }
+    return n >= 1 && n <= 80 && !prev_dash;
+}
+
+enum app_err api_reply_page(struct http_req *req, struct http_res *res, struct db_result *r)
+{
+    if (db_result_rows(r) == 0)
+        return http_problem(req, res, APP_ERR_INTERNAL, "the list could not be built", NULL);
+    http_res_body(res, 200, "application/json", db_result_value(r, 0, 0),
+                  db_result_length(r, 0, 0));
+    if (db_result_cols(r) > 1 && !db_result_is_null(r, 0, 1)) {
+        char *query = http_req_query_without(req, "cursor");
+        char *cursor = NULL;
+        {
+            /* the cursor is base64url text: safe in a URL as it is */
+            cursor = xstrdup(db_result_value(r, 0, 1));
+        }
+        char *link = xasprintf("<%s?%s%scursor=%s>; rel=\"next\"", req->path, query,
+                               query[0] ? "&" : "", cursor);
+        http_res_header(res, "Link", link);
+        free(link);
+        free(cursor);
+        free(query);
+    }
+    return APP_OK;
+}

@@ -1,0 +1,144 @@
+/*
+ * The request pipeline: route → CORS preflight → query checks → authentication → handler
+ * (re-run once when a read lost its database connection) → ETag / 304 → CORS headers.
+ */
+#include "api/api.h"
+
+#include "auth/auth.h"
+#include "core/app.h"
+#include "core/xalloc.h"
+#include "http/etag.h"
+#include "http/router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CORS_ALLOW_HEADERS "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
+#define CORS_EXPOSE_HEADERS "ETag, Link, X-Request-Id, Location, Idempotent-Replayed"
+
+/* Is @a origin in the comma list @a allowed (or is the list "*")? */
+static bool cors_origin_allowed(const char *allowed, const char *origin)
+{
+    if (allowed == NULL || allowed[0] == '\0' || origin == NULL)
+        return false;
+    if (strcmp(allowed, "*") == 0)
+        return true;
+    size_t olen = strlen(origin);
+    const char *p = allowed;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == olen && strncmp(p, origin, len) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+static void cors_headers(struct http_req *req, struct http_res *res)
+{
+    const char *allowed = req->app->cfg.cors_origins;
+    const char *origin = http_req_header(req, "Origin");
+    if (!cors_origin_allowed(allowed, origin))
+        return;
+    http_res_header(res, "Access-Control-Allow-Origin", strcmp(allowed, "*") == 0 ? "*" : origin);
+    if (strcmp(allowed, "*") != 0)
+        http_res_header(res, "Vary", "Origin");
+    http_res_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+}
+
+static void cors_preflight(struct http_req *req, struct http_res *res, const char *allow)
+{
+    res->status = 204;
+    res->no_etag = true;
+    char *methods = xasprintf("%s, OPTIONS", allow);
+    http_res_header(res, "Allow", methods);
+    if (cors_origin_allowed(req->app->cfg.cors_origins, http_req_header(req, "Origin"))) {
+        http_res_header(res, "Access-Control-Allow-Methods", methods);
+        http_res_header(res, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+        http_res_header(res, "Access-Control-Max-Age", "600");
+    }
+    free(methods);
+}
+
+static bool is_get(const struct http_req *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+/* A GET answered 200 gets an ETag; a matching If-None-Match turns it into 304. */
+static void apply_etag(struct http_req *req, struct http_res *res)
+{
+    if (!is_get(req) || res->status != 200 || res->no_etag || res->stream != NULL)
+        return;
+    if (res->etag == NULL)
+        res->etag = etag_for_bytes(res->body ? res->body : "", res->body_len, res->weak_etag);
+    if (etag_none_match(http_req_header(req, "If-None-Match"), res->etag)) {
+        free(res->body);
+        res->body = NULL;
+        res->body_len = 0;
+        res->status = 304;
+        res->content_type = NULL;
+    }
+}
+
+static void release_db(struct http_req *req)
+{
+    db_pool_release(req->app->pool, req->db);
+    req->db = NULL;
+}
+
+static enum app_err run_handler(struct http_req *req, struct http_res *res)
+{
+    enum app_err err = auth_authenticate(req, res);
+    if (err == APP_OK)
+        err = req->route->handler(req, res);
+    return err;
+}
+
+void api_dispatch(struct http_req *req, struct http_res *res, size_t *route_index)
+{
+    const struct route *routes = req->app->routes;
+    const struct route *route = NULL;
+    char allow[128];
+    enum route_match m = router_match(routes, req->method, req->path, &route, req->params,
+                                      &req->nparams, allow, sizeof allow);
+    *route_index = req->app->nroutes;
+    if (m == ROUTE_NOT_FOUND) {
+        http_problem(req, res, APP_ERR_NOT_FOUND, "no such path", NULL);
+    } else if (strcmp(req->method, "OPTIONS") == 0) {
+        cors_preflight(req, res, allow);
+    } else if (m == ROUTE_METHOD_NOT_ALLOWED) {
+        http_res_header(res, "Allow", allow);
+        http_problem(req, res, APP_ERR_METHOD, "this path does not take this method", NULL);
+    } else {
+        req->route = route;
+        *route_index = router_index(routes, route);
+        const char *lang = NULL;
+        enum app_err err = is_get(req) ? api_lang(req, res, &lang) : APP_OK;
+        if (err == APP_OK) {
+            err = run_handler(req, res);
+            /* a read that lost its connection is run once more on a fresh one */
+            if (err != APP_OK && req->db_lost && !req->wrote && is_get(req) &&
+                !(route->flags & ROUTE_NO_RETRY)) {
+                release_db(req);
+                http_res_cleanup(res);
+                req->db_lost = false;
+                err = run_handler(req, res);
+            }
+        }
+        release_db(req);
+        if (err != APP_OK && res->status == 0)
+            http_problem(req, res, err, NULL, NULL);
+        if (err == APP_OK && res->status == 0)
+            http_problem(req, res, APP_ERR_INTERNAL, "the handler gave no answer", NULL);
+        apply_etag(req, res);
+    }
+    if (res->status == 401 && http_res_header_get(res, "WWW-Authenticate") == NULL)
+        http_res_header(res, "WWW-Authenticate", "Bearer");
+    cors_headers(req, res);
+}

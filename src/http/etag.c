@@ -1,0 +1,92 @@
+#include "http/etag.h"
+
+#include "core/xalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t etag_hash(const char *data, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+char *etag_for_bytes(const char *data, size_t len, bool weak)
+{
+    return xasprintf("%s\"%016llx\"", weak ? "W/" : "",
+                     (unsigned long long)etag_hash(data, len));
+}
+
+char *etag_for_version(long long version, const char *data, size_t len)
+{
+    return xasprintf("\"%lld-%08llx\"", version,
+                     (unsigned long long)(etag_hash(data, len) & 0xffffffffULL));
+}
+
+/* Moves past one entity tag in a comma list; @return its opaque part (between quotes). */
+static const char *next_tag(const char *p, const char **start, size_t *len)
+{
+    while (*p == ' ' || *p == '\t' || *p == ',')
+        p++;
+    if (*p == '\0')
+        return NULL;
+    if (p[0] == 'W' && p[1] == '/')
+        p += 2;
+    const char *s = p;
+    if (*p == '"') {
+        const char *q = strchr(p + 1, '"');
+        if (q == NULL)
+            return NULL;
+        *start = s;
+        *len = (size_t)(q - s) + 1;
+        return q + 1;
+    }
+    while (*p != '\0' && *p != ',')
+        p++;
+    *start = s;
+    *len = (size_t)(p - s);
+    while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t'))
+        (*len)--;
+    return p;
+}
+
+bool etag_none_match(const char *header, const char *etag)
+{
+    if (header == NULL || etag == NULL)
+        return false;
+    const char *mine = etag;
+    if (mine[0] == 'W' && mine[1] == '/')
+        mine += 2;
+    size_t mine_len = strlen(mine);
+    const char *p = header, *tag = NULL;
+    size_t len = 0;
+    while ((p = next_tag(p, &tag, &len)) != NULL) {
+        if (len == 1 && tag[0] == '*')
+            return true;
+        if (len == mine_len && strncmp(tag, mine, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+long long etag_if_match_version(const char *header)
+{
+    const char *p = header, *tag = NULL;
+    size_t len = 0;
+    while ((p = next_tag(p, &tag, &len)) != NULL) {
+        if (len == 1 && tag[0] == '*')
+            return 0;
+        if (len < 4 || tag[0] != '"' || !isdigit((unsigned char)tag[1]))
+            continue;
+        char *end = NULL;
+        long long v = strtoll(tag + 1, &end, 10);
+        if (end != NULL && *end == '-' && v > 0)
+            return v;
+    }
+    return -1;
+}
