@@ -88,3 +88,36 @@ bool api_is_lang(const char *s);
 enum app_err api_reply_page(struct http_req *req, struct http_res *res, struct db_result *r);
 
 #endif
+
+#ifndef API_API_H_MORE
+#define API_API_H_MORE
+
+/**
+ * Splits a path or body reference into an id or a slug (exactly one non-NULL, borrowed).
+ * @return false when @a ref is neither a UUID nor slug-shaped (callers answer 404 or 400)
+ */
+bool api_ref_split(const char *ref, const char **id, const char **slug);
+
+/** Requires any valid token (401 with WWW-Authenticate otherwise). */
+enum app_err api_require_token(struct http_req *req, struct http_res *res);
+
+/**
+ * Reads If-Match for a PATCH: missing → 428; not a tag of a version → 412.
+ * @param[out] version the version it names (0 for "*": any)
+ */
+enum app_err api_if_match(struct http_req *req, struct http_res *res, long long *version);
+
+/** Decodes the `cursor` parameter against @a shape (see cursor.h); 400 naming `cursor`. */
+enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *cursor,
+                        const char *shape, char **parts);
+
+/** Reads `archived` (true|false, default false) for lists of archivable resources. */
+enum app_err api_archived_param(struct http_req *req, struct http_res *res, const char **value);
+
+/** 400 with the body's field errors when @a errors is not empty (steals @a errors). */
+enum app_err api_fields_ok(struct http_req *req, struct http_res *res, json_t *errors);
+
+/** @return a new JSON text of @a obj for a jsonb parameter (free()). */
+char *api_json_text(json_t *obj);
+
+#endif

@@ -3,6 +3,7 @@
 #include "core/app.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "api/cursor.h"
 #include "http/etag.h"
 
 #include <ctype.h>
@@ -289,4 +290,86 @@ enum app_err api_reply_page(struct http_req *req, struct http_res *res, struct d
         free(query);
     }
     return APP_OK;
+}
+
+bool api_ref_split(const char *ref, const char **id, const char **slug)
+{
+    *id = *slug = NULL;
+    if (ref == NULL)
+        return false;
+    if (api_is_uuid(ref))
+        *id = ref;
+    else if (strlen(ref) <= 80 && ref[0] != '\0') {
+        for (const char *p = ref; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-'))
+                return false;
+        *slug = ref;
+    } else
+        return false;
+    return true;
+}
+
+enum app_err api_require_token(struct http_req *req, struct http_res *res)
+{
+    if (req->who.role != ROLE_NONE)
+        return APP_OK;
+    http_res_header(res, "WWW-Authenticate", "Bearer");
+    return http_problem(req, res, APP_ERR_UNAUTHORIZED, "this request needs a bearer token", NULL);
+}
+
+enum app_err api_if_match(struct http_req *req, struct http_res *res, long long *version)
+{
+    const char *h = http_req_header(req, "If-Match");
+    if (h == NULL)
+        return http_problem(req, res, APP_ERR_PRECONDITION_REQ,
+                            "send If-Match with the ETag of the current representation", NULL);
+    *version = etag_if_match_version(h);
+    if (*version < 0)
+        return http_problem(req, res, APP_ERR_PRECONDITION,
+                            "If-Match does not match the current representation", NULL);
+    return APP_OK;
+}
+
+enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *cursor,
+                        const char *shape, char **parts)
+{
+    for (size_t i = 0; i < strlen(shape); i++)
+        parts[i] = NULL;
+    if (cursor == NULL)
+        return APP_OK;
+    if (!cursor_decode(cursor, shape, parts))
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "the cursor is not valid",
+                                  "cursor", "use the next_cursor of a previous page");
+    return APP_OK;
+}
+
+enum app_err api_archived_param(struct http_req *req, struct http_res *res, const char **value)
+{
+    const char *v = http_req_query(req, "archived");
+    *value = "false";
+    if (v == NULL)
+        return APP_OK;
+    if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "archived must be true or false",
+                                  "archived", "must be true or false");
+    *value = v;
+    return APP_OK;
+}
+
+enum app_err api_fields_ok(struct http_req *req, struct http_res *res, json_t *errors)
+{
+    if (json_array_size(errors) == 0) {
+        json_decref(errors);
+        return APP_OK;
+    }
+    return http_problem(req, res, APP_ERR_INVALID, "the request body has invalid members", errors);
+}
+
+char *api_json_text(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (text == NULL)
+        abort(); /* only on out-of-memory: every value came from a parsed document */
+    return text;
 }

@@ -1,0 +1,124 @@
+#include "api/cursor.h"
+
+#include "api/api.h"
+#include "core/xalloc.h"
+#include "json/jsonx.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CURSOR_MAX_TEXT 1024
+
+static int b64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+/* @return new decoded bytes (NUL-terminated), or NULL when not base64url. */
+static char *b64url_decode(const char *text, size_t *len)
+{
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '=')
+        n--;
+    if (n == 0 || n > CURSOR_MAX_TEXT || n % 4 == 1)
+        return NULL;
+    char *out = xmalloc(n * 3 / 4 + 2);
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64url_value(text[i]);
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+static bool all_digits(const char *s, bool sign)
+{
+    if (sign && *s == '-')
+        s++;
+    if (*s == '\0' || strlen(s) > 20)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* Checks one element; @return a new string for it, or NULL with *ok false. */
+static char *part_text(json_t *v, char kind, bool *ok)
+{
+    *ok = true;
+    if (json_is_null(v) && (kind == 'n' || kind == 'D'))
+        return NULL;
+    if (kind == 'i' || kind == 'n') {
+        if (!json_is_integer(v))
+            goto bad;
+        return xasprintf("%lld", (long long)json_integer_value(v));
+    }
+    const char *s = json_string_value(v);
+    if (s == NULL)
+        goto bad;
+    bool good = (kind == 'd' || kind == 'D')   ? jsonx_is_date(s)
+                : kind == 't'                  ? jsonx_is_timestamp(s)
+                : kind == 'u'                  ? api_is_uuid(s)
+                : kind == 'x'                  ? all_digits(s, false)
+                : kind == 's'                  ? strlen(s) <= 400
+                                               : false;
+    if (good)
+        return xstrdup(s);
+bad:
+    *ok = false;
+    return NULL;
+}
+
+bool cursor_decode(const char *text, const char *shape, char **parts)
+{
+    size_t nshape = strlen(shape);
+    for (size_t i = 0; i < nshape; i++)
+        parts[i] = NULL;
+    size_t len = 0;
+    char *raw = text ? b64url_decode(text, &len) : NULL;
+    if (raw == NULL)
+        return false;
+    json_t *doc = json_loadb(raw, len, JSON_REJECT_DUPLICATES, NULL);
+    free(raw);
+    bool ok = json_is_array(doc) && json_array_size(doc) == nshape;
+    for (size_t i = 0; ok && i < nshape; i++)
+        parts[i] = part_text(json_array_get(doc, i), shape[i], &ok);
+    json_decref(doc);
+    if (!ok)
+        cursor_parts_free(shape, parts);
+    return ok;
+}
+
+void cursor_parts_free(const char *shape, char **parts)
+{
+    for (size_t i = 0; i < strlen(shape); i++) {
+        free(parts[i]);
+        parts[i] = NULL;
+    }
+}
