@@ -16,6 +16,7 @@ enum route_flags {
     ROUTE_BODY = 1u << 0,     /* expects a JSON body */
     ROUTE_CSV = 1u << 1,      /* also answers text/csv */
     ROUTE_NO_RETRY = 1u << 2, /* never re-run after a lost connection */
+    ROUTE_NO_AUTH = 1u << 3,  /* operations endpoints: a sent token is not looked at */
 };
 
 struct route {

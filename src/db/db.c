@@ -136,6 +136,13 @@ static PGconn *pg_connect(const char *conninfo, long statement_timeout_ms, long 
     return PQconnectdbParams(keys, values, 1);
 }
 
+/* server notices ("relation already exists, skipping") are not errors: keep them off stderr */
+static void notice_ignore(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static bool conn_ensure(struct db_conn *c)
 {
     if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
@@ -152,6 +159,7 @@ static bool conn_ensure(struct db_conn *c)
             PQfinish(pg);
         return false;
     }
+    PQsetNoticeProcessor(pg, notice_ignore, NULL);
     if (PQsetnonblocking(pg, 1) != 0) {
         PQfinish(pg);
         return false;

@@ -1,0 +1,152 @@
+// Test harness for the API tests: a fresh database per server, the real `tracker` binary as a
+// child process on port 0, and small HTTP helpers. Needs TEST_PG_URL (a connection URI to the
+// throwaway cluster's `postgres` database), set by scripts/test and scripts/test-api.
+import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = process.env.TRACKER_BIN || path.join(ROOT, 'build/tracker');
+const PG_URL = process.env.TEST_PG_URL;
+if (!PG_URL) throw new Error('TEST_PG_URL is not set: run the API tests through scripts/test or scripts/test-api');
+
+let dbCounter = 0;
+
+/** The URI of database `name` on the test cluster. */
+export function dbUrl(name) {
+  return PG_URL.replace(/^postgresql:\/\/\/[^?]*/, `postgresql:///${name}`);
+}
+
+/** Runs SQL with psql on database `name` (or a URI); returns the unaligned output, trimmed. */
+export function sql(db, query) {
+  const url = db.startsWith('postgresql:') ? db : dbUrl(db);
+  return execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-AtXq', '-c', query], { encoding: 'utf8' }).trim();
+}
+
+/** Creates an empty database with a unique name and returns the name. */
+export function createDatabase(prefix = 't') {
+  const name = `${prefix}_${process.pid}_${++dbCounter}_${Math.random().toString(36).slice(2, 8)}`;
+  sql(PG_URL, `CREATE DATABASE ${name}`);
+  return name;
+}
+
+/** Runs the tracker binary with DATABASE_URL of `db`; returns {code, stdout, stderr}. */
+export function runTracker(db, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(BIN, args, {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: dbUrl(db), ...env },
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Starts `tracker serve --migrate --port 0` on a new database (or `opts.db`).
+ * Resolves with {url, port, db, proc, logs, stop(), token(role, agencySlug?)}.
+ */
+export async function startServer(opts = {}) {
+  const db = opts.db || createDatabase();
+  const args = ['serve', '--port', '0', ...(opts.migrate === false ? [] : ['--migrate']), ...(opts.args || [])];
+  const proc = spawn(BIN, args, {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: dbUrl(db), TRACKER_LOG_LEVEL: 'info', ...(opts.env || {}) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs = [];
+  let buffered = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), 15000);
+    proc.stderr.on('data', (chunk) => {
+      buffered += chunk;
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        logs.push(line);
+        const m = line.match(/listening on http:\/\/[^:]+:(\d+)/);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`)); });
+  });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const server = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    db,
+    proc,
+    logs,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+    async token(role, agencySlug) {
+      const args2 = ['token', 'create', '--name', `${role} user`, '--role', role];
+      if (agencySlug) args2.push('--agency', agencySlug);
+      const r = await runTracker(db, args2);
+      if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
+      return r.stdout.trim();
+    },
+    request(method, p, options = {}) { return request(server, method, p, options); },
+  };
+  return server;
+}
+
+/**
+ * Sends one request. options: {token, body (object → JSON, string → as is), headers}.
+ * Resolves with {status, headers (Headers), text, json (parsed when JSON, else undefined)}.
+ */
+export async function request(server, method, p, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let body = options.body;
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    body = JSON.stringify(body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(server.url + p, { method, headers, body, redirect: 'manual' });
+  const text = await res.text();
+  let json;
+  const type = res.headers.get('content-type') || '';
+  if (type.includes('json') && text.length > 0) json = JSON.parse(text);
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Writes raw bytes to the server and resolves with everything read until close or `ms`. */
+export function rawRequest(port, data, ms = 2000) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    const timer = setTimeout(() => { sock.destroy(); resolve(out); }, ms);
+    sock.on('connect', () => sock.write(data));
+    sock.on('data', (d) => { out += d.toString('latin1'); });
+    sock.on('close', () => { clearTimeout(timer); resolve(out); });
+    sock.on('error', (e) => { clearTimeout(timer); if (out) resolve(out); else reject(e); });
+  });
+}
+
+/** Asserts a problem+json answer with `status` (and, when given, an errors[] field). */
+export function assertProblem(assert, res, status, field) {
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
+  assert.match(res.headers.get('content-type') || '', /^application\/problem\+json/);
+  for (const k of ['type', 'title', 'status', 'detail', 'request_id', 'code']) assert.ok(k in res.json, `problem lacks ${k}`);
+  assert.equal(res.json.status, status);
+  assert.equal(res.json.request_id, res.headers.get('x-request-id'));
+  if (field !== undefined) {
+    assert.ok(Array.isArray(res.json.errors), `problem lacks errors[]: ${res.text}`);
+    assert.ok(res.json.errors.some((e) => e.field === field), `no error for ${field}: ${res.text}`);
+  }
+}
+
+/** Imports the 2021 seed bundle into the server's database with `tracker import`. */
+export async function importSeed(server) {
+  const r = await runTracker(server.db, ['import', path.join(ROOT, 'data/resolution-2021-11-15.json')]);
+  if (r.code !== 0) throw new Error(`import failed: ${r.stderr}`);
+  return r;
+}
