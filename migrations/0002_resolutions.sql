@@ -30,3 +30,11 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE INDEX resolutions_order ON resolutions (adopted_on DESC, id DESC);
+
+-- The short form of an agency embedded in recommendations and reports.
+CREATE FUNCTION agency_ref_json(a agencies, lang text) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN a.id IS NULL THEN NULL ELSE
+        json_build_object('id', a.id, 'slug', a.slug, 'name', loc(a.name, lang), 'acronym', a.acronym)
+    END
+$$;

@@ -2,7 +2,12 @@
 #include "api/api.h"
 
 #include "api/ops.h"
+#include "api/agencies.h"
+#include "api/bundles.h"
+#include "api/recommendations.h"
 #include "api/resolutions.h"
+#include "api/sectors.h"
+#include "api/updates.h"
 #include "auth/auth.h"
 #include "http/router.h"
 
@@ -20,6 +25,40 @@ static const struct route routes[] = {
     {.method = "POST", .pattern = "/v1/resolutions/{id}/archive", .handler = resolutions_archive},
     {.method = "POST", .pattern = "/v1/resolutions/{id}/unarchive",
      .handler = resolutions_unarchive},
+    {.method = "GET", .pattern = "/v1/resolutions/{id}/sectors", .handler = sectors_list,
+     .flags = ROUTE_CSV},
+    {.method = "POST", .pattern = "/v1/resolutions/{id}/sectors", .handler = sectors_create},
+    {.method = "GET", .pattern = "/v1/resolutions/{id}/recommendations/{code}",
+     .handler = recommendations_get_by_code},
+    {.method = "GET", .pattern = "/v1/resolutions/{id}/export", .handler = bundles_export},
+    {.method = "GET", .pattern = "/v1/sectors/{id}", .handler = sectors_get},
+    {.method = "PATCH", .pattern = "/v1/sectors/{id}", .handler = sectors_patch},
+
+    {.method = "GET", .pattern = "/v1/agencies", .handler = agencies_list, .flags = ROUTE_CSV},
+    {.method = "POST", .pattern = "/v1/agencies", .handler = agencies_create},
+    {.method = "GET", .pattern = "/v1/agencies/{id}", .handler = agencies_get},
+    {.method = "PATCH", .pattern = "/v1/agencies/{id}", .handler = agencies_patch},
+    {.method = "POST", .pattern = "/v1/agencies/{id}/archive", .handler = agencies_archive},
+    {.method = "POST", .pattern = "/v1/agencies/{id}/unarchive", .handler = agencies_unarchive},
+
+    {.method = "GET", .pattern = "/v1/recommendations", .handler = recommendations_list,
+     .flags = ROUTE_CSV},
+    {.method = "POST", .pattern = "/v1/recommendations", .handler = recommendations_create},
+    {.method = "GET", .pattern = "/v1/recommendations/{id}", .handler = recommendations_get},
+    {.method = "PATCH", .pattern = "/v1/recommendations/{id}", .handler = recommendations_patch},
+    {.method = "PUT", .pattern = "/v1/recommendations/{id}/agencies",
+     .handler = recommendations_put_agencies},
+    {.method = "GET", .pattern = "/v1/recommendations/{id}/history",
+     .handler = recommendations_history, .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/recommendations/{id}/updates",
+     .handler = updates_list_for_recommendation, .flags = ROUTE_CSV},
+    {.method = "POST", .pattern = "/v1/recommendations/{id}/updates", .handler = updates_create},
+
+    {.method = "GET", .pattern = "/v1/updates", .handler = updates_feed, .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/updates/{id}", .handler = updates_get},
+    {.method = "POST", .pattern = "/v1/updates/{id}/retract", .handler = updates_retract},
+
+    {.method = "POST", .pattern = "/v1/import", .handler = bundles_import},
     {.pattern = NULL},
 };
 
@@ -34,4 +73,9 @@ void api_register_statements(void)
     auth_register_statements();
     ops_register_statements();
     resolutions_register_statements();
+    sectors_register_statements();
+    agencies_register_statements();
+    recommendations_register_statements();
+    updates_register_statements();
+    bundles_register_statements();
 }
