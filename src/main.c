@@ -3,7 +3,7 @@
  * Configured from the environment (see cfg_keys()); flags override.
  */
 #include "api/api.h"
-#include "api/import.h"
+#include "api/bundles.h"
 #include "auth/auth.h"
 #include "core/app.h"
 #include "core/config.h"

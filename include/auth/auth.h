@@ -9,6 +9,7 @@
 #ifndef AUTH_AUTH_H
 #define AUTH_AUTH_H
 
+#include "core/config.h"
 #include "http/http.h"
 
 #include <stdbool.h>
@@ -37,5 +38,9 @@ enum auth_role auth_role_parse(const char *name);
 
 /** @return the name of @a role (static). */
 const char *auth_role_name(enum auth_role role);
+
+/** `tracker token create`: creates a user and a token, prints the token. @return exit status */
+int token_command(const struct config *cfg, const char *name, const char *role,
+                  const char *agency_slug);
 
 #endif

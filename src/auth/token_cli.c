@@ -1,4 +1,4 @@
-#include "api/import.h"
+#include "api/bundles.h"
 #include "auth/auth.h"
 #include "db/db.h"
 
