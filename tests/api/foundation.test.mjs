@@ -1,0 +1,325 @@
+// The HTTP core and operations: routing, problems, limits, CORS, ETags, request ids, framing
+// hardening, migrations, readiness, slow-request isolation and graceful drain.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ROOT, startServer, request, rawRequest, assertProblem, sql, createDatabase, runTracker, dbUrl,
+} from './harness.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Holds an ACCESS EXCLUSIVE lock on `table` for `seconds` from a psql session. Resolves once the
+ * lock is held, with {released}: a promise of the session's end.
+ */
+async function holdLock(db, table, seconds) {
+  const child = spawn('psql', [dbUrl(db), '-Xq', '-c',
+    `BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(${seconds}); COMMIT;`]);
+  for (let i = 0; i < 100; i++) {
+    const held = sql(db, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                          WHERE c.relname = '${table}' AND l.mode = 'AccessExclusiveLock' AND l.granted`);
+    if (held === '1') return { released: new Promise((resolve) => child.on('exit', resolve)) };
+    await sleep(50);
+  }
+  throw new Error('lock was not taken');
+}
+
+describe('HTTP core', () => {
+  let server, editor;
+  before(async () => {
+    server = await startServer({ env: { TRACKER_CORS_ORIGINS: 'https://app.example, https://other.example' } });
+    editor = await server.token('editor');
+  });
+  after(async () => { await server.stop(); });
+
+  test('healthz and readyz answer with JSON and a request id', async () => {
+    const h = await server.request('GET', '/healthz');
+    assert.equal(h.status, 200);
+    assert.deepEqual(h.json, { status: 'ok' });
+    assert.match(h.headers.get('x-request-id'), /^[0-9a-f-]{36}$/);
+    const r = await server.request('GET', '/readyz');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.status, 'ready');
+    const files = fs.readdirSync(path.join(ROOT, 'migrations')).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
+    assert.equal(r.json.schema_version, files.at(-1).slice(0, 4));
+  });
+
+  test('unknown path is 404, known path with another method is 405 with Allow', async () => {
+    const r = await server.request('GET', '/v1/nothing-here');
+    assertProblem(assert, r, 404);
+    const r2 = await server.request('DELETE', '/v1/resolutions');
+    assertProblem(assert, r2, 405);
+    assert.equal(r2.headers.get('allow'), 'GET, POST');
+    const r3 = await server.request('PUT', '/v1/updates/00000000-0000-0000-0000-000000000000');
+    assertProblem(assert, r3, 405);
+    assert.equal(r3.headers.get('allow'), 'GET');
+  });
+
+  test('problem bodies carry type, title, status, detail, request_id and code', async () => {
+    const r = await server.request('GET', '/v1/resolutions?limit=0');
+    assertProblem(assert, r, 400, 'limit');
+    assert.equal(r.json.type, '/problems/bad_request');
+    assert.equal(r.json.code, 'bad_request');
+  });
+
+  test('a declared body over 1 MiB is refused with 413 before it is read', async () => {
+    const out = await rawRequest(server.port,
+      `POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${editor}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n{"slug":`);
+    assert.match(out, /^HTTP\/1\.1 413 /);
+    assert.match(out, /application\/problem\+json/);
+  });
+
+  test('a chunked body that grows past 1 MiB is refused with 413', async () => {
+    const big = JSON.stringify({ slug: 'x', title: { en: 'a'.repeat(1024 * 1024) }, adopted_on: '2021-01-01' });
+    const r = await server.request('POST', '/v1/resolutions', { token: editor, body: big, headers: { 'Content-Type': 'application/json' } });
+    assertProblem(assert, r, 413);
+  });
+
+  test('a body just under the limit is parsed (and validated)', async () => {
+    const body = JSON.stringify({ slug: 'big', title: { en: 'a'.repeat(1000 * 1000) }, adopted_on: '2021-01-01' });
+    const r = await server.request('POST', '/v1/resolutions', { token: editor, body, headers: { 'Content-Type': 'application/json' } });
+    assertProblem(assert, r, 400, '/title/en');
+  });
+
+  test('CORS: preflight for an allowed origin, nothing for others', async () => {
+    const r = await server.request('OPTIONS', '/v1/resolutions', {
+      headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' },
+    });
+    assert.equal(r.status, 204);
+    assert.equal(r.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.match(r.headers.get('access-control-allow-methods'), /POST/);
+    for (const h of ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key']) {
+      assert.match(r.headers.get('access-control-allow-headers'), new RegExp(h));
+    }
+    const g = await server.request('GET', '/v1/resolutions', { headers: { Origin: 'https://other.example' } });
+    assert.equal(g.headers.get('access-control-allow-origin'), 'https://other.example');
+    for (const h of ['ETag', 'Link', 'X-Request-Id']) assert.match(g.headers.get('access-control-expose-headers'), new RegExp(h));
+    const bad = await server.request('OPTIONS', '/v1/resolutions', {
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
+    assert.equal(bad.headers.get('access-control-allow-origin'), null);
+    const unknown = await server.request('OPTIONS', '/v1/nowhere', { headers: { Origin: 'https://app.example' } });
+    assert.equal(unknown.status, 404);
+  });
+
+  test('GETs carry a strong ETag and If-None-Match gives 304 without a body', async () => {
+    const r = await server.request('GET', '/v1/resolutions');
+    const etag = r.headers.get('etag');
+    assert.match(etag, /^"[^"]+"$/);
+    const again = await server.request('GET', '/v1/resolutions', { headers: { 'If-None-Match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal(again.text, '');
+    assert.equal(again.headers.get('etag'), etag);
+    const other = await server.request('GET', '/v1/resolutions', { headers: { 'If-None-Match': '"nope"' } });
+    assert.equal(other.status, 200);
+    const spec = await server.request('GET', '/openapi.yaml');
+    assert.equal(spec.status, 200);
+    assert.match(spec.headers.get('content-type'), /yaml/);
+    assert.match(spec.text, /^openapi: 3\.1/m);
+  });
+
+  test('X-Request-Id is echoed when well-formed, replaced otherwise, and in problems', async () => {
+    const r = await server.request('GET', '/nope', { headers: { 'X-Request-Id': 'abc.DEF_123-x' } });
+    assert.equal(r.headers.get('x-request-id'), 'abc.DEF_123-x');
+    assert.equal(r.json.request_id, 'abc.DEF_123-x');
+    for (const bad of ['a b', 'x'.repeat(129), 'ü', "a';--"]) {
+      const r2 = await server.request('GET', '/healthz', { headers: { 'X-Request-Id': encodeURI(bad) === bad ? bad : 'a%20b' } });
+      assert.notEqual(r2.headers.get('x-request-id'), bad);
+      assert.match(r2.headers.get('x-request-id'), /^[0-9a-f-]{36}$/);
+    }
+  });
+
+  test('framing: conflicting Content-Length is refused and the smuggled request never runs', async () => {
+    const smuggled = 'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ' + editor +
+      '\r\nContent-Type: application/json\r\nContent-Length: 62\r\n\r\n' +
+      '{"slug":"smuggled","title":{"en":"S"},"adopted_on":"2021-01-01"}';
+    const out = await rawRequest(server.port,
+      'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      `Content-Length: 2\r\nContent-Length: ${2 + smuggled.length}\r\n\r\n{}` + smuggled);
+    assert.match(out, /^HTTP\/1\.1 400 /);
+    assert.equal((out.match(/HTTP\/1\.1 \d{3}/g) || []).length, 1, out);
+    assert.equal(sql(server.db, "SELECT count(*) FROM resolutions WHERE slug = 'smuggled'"), '0');
+  });
+
+  test('framing: Content-Length with Transfer-Encoding, odd encodings and repeated headers are 400', async () => {
+    const cases = [
+      'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n',
+      'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'GET /v1/resolutions HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
+      'GET /v1/resolutions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n',
+      'PATCH /v1/resolutions/x HTTP/1.1\r\nHost: x\r\nIf-Match: "1-a"\r\nIf-Match: "2-b"\r\nContent-Length: 0\r\n\r\n',
+      'POST /v1/import HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: 0\r\n\r\n',
+      'POST /v1/import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n',
+    ];
+    for (const c of cases) {
+      const out = await rawRequest(server.port, c);
+      assert.match(out, /^HTTP\/1\.1 400 /, c);
+    }
+    assert.equal((await server.request('GET', '/healthz')).status, 200);
+  });
+
+  test('metrics count requests by route template and status', async () => {
+    await server.request('GET', '/v1/resolutions');
+    const m = await server.request('GET', '/metrics');
+    assert.equal(m.status, 200);
+    assert.match(m.headers.get('content-type'), /^text\/plain/);
+    assert.match(m.text, /tracker_http_requests_total\{route="GET \/v1\/resolutions",status="200"\} \d+/);
+    assert.match(m.text, /tracker_http_request_duration_seconds_bucket\{route="GET \/v1\/resolutions",le="\+Inf"\} \d+/);
+    assert.match(m.text, /tracker_db_reconnects_total \d+/);
+    assert.match(m.text, /tracker_db_errors_total \d+/);
+  });
+
+  test('the access log has one JSON line per request and never a token', async () => {
+    const secret = 'trk_ThisIsNotARealTokenButMustNeverBeLogged00000';
+    await server.request('GET', '/v1/resolutions', { token: secret, headers: { 'X-Request-Id': 'log-check-1' } });
+    await sleep(100);
+    const line = server.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === 'log-check-1');
+    assert.ok(line, 'no access log line');
+    assert.equal(line.method, 'GET');
+    assert.equal(line.route, '/v1/resolutions');
+    assert.equal(line.status, 401);
+    for (const k of ['time', 'bytes', 'us']) assert.ok(k in line);
+    assert.ok(!server.logs.join('\n').includes(secret));
+    assert.ok(!server.logs.join('\n').includes(editor));
+  });
+});
+
+describe('migrations', () => {
+  test('concurrent runs apply each migration once', async () => {
+    const db = createDatabase();
+    const runs = await Promise.all([1, 2, 3].map(() => runTracker(db, ['migrate'])));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const files = fs.readdirSync(path.join(ROOT, 'migrations')).filter((f) => /^\d{4}_.*\.sql$/.test(f));
+    assert.equal(sql(db, 'SELECT count(*) FROM schema_migrations'), String(files.length));
+    const again = await runTracker(db, ['migrate']);
+    assert.equal(again.code, 0);
+    assert.match(again.stderr, /migrations applied: 0/);
+  });
+
+  test('an edited migration is refused by migrate and by serve', async () => {
+    const db = createDatabase();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
+    for (const f of fs.readdirSync(path.join(ROOT, 'migrations'))) fs.copyFileSync(path.join(ROOT, 'migrations', f), path.join(dir, f));
+    const env = { TRACKER_MIGRATIONS_DIR: dir };
+    assert.equal((await runTracker(db, ['migrate'], env)).code, 0);
+    const first = fs.readdirSync(dir).sort()[0];
+    fs.appendFileSync(path.join(dir, first), '\n-- an edit after release\n');
+    const r = await runTracker(db, ['migrate'], env);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`migration ${first} was edited`));
+    const s = await runTracker(db, ['serve', '--port', '0'], env);
+    assert.notEqual(s.code, 0);
+    assert.match(s.stderr, /was edited/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('serve without --migrate does not migrate, and /readyz says the schema is behind', async () => {
+    const db = createDatabase();
+    const server = await startServer({ db, migrate: false });
+    try {
+      const r = await server.request('GET', '/readyz');
+      assertProblem(assert, r, 503);
+      assert.equal(sql(db, "SELECT to_regclass('resolutions') IS NULL"), 't');
+      assert.equal((await runTracker(db, ['migrate'])).code, 0);
+      assert.equal((await server.request('GET', '/readyz')).status, 200);
+    } finally { await server.stop(); }
+  });
+});
+
+describe('isolation and shutdown', () => {
+  test('a request stuck on the database does not slow requests on other connections', async () => {
+    const server = await startServer({ env: { TRACKER_LOCK_TIMEOUT_MS: '10000' } });
+    try {
+      const lock = await holdLock(server.db, 'resolutions', 2.5);
+      const started = Date.now();
+      const slow = [1, 2].map(() => server.request('GET', '/v1/resolutions'));
+      await sleep(100);
+      const latencies = [];
+      for (let batch = 0; batch < 10; batch++) {
+        await Promise.all(Array.from({ length: 10 }, async () => {
+          const t = Date.now();
+          const r = await server.request('GET', '/readyz');
+          latencies.push(Date.now() - t);
+          assert.equal(r.status, 200);
+        }));
+      }
+      const fastDone = Date.now() - started;
+      const slowAnswers = await Promise.all(slow);
+      const slowDone = Date.now() - started;
+      for (const s of slowAnswers) assert.equal(s.status, 200);
+      latencies.sort((a, b) => a - b);
+      assert.equal(latencies.length, 100);
+      assert.ok(latencies[98] < 500, `p99 of fast requests ${latencies[98]} ms`);
+      assert.ok(fastDone < 2000, `100 fast requests took ${fastDone} ms while the slow ones waited`);
+      assert.ok(slowDone >= 2000, `the slow requests were not held (${slowDone} ms)`);
+      await lock.released;
+    } finally { await server.stop(); }
+  });
+
+  test('SIGTERM: readiness off, new clients refused at once, in-flight requests finish, exit 0', async () => {
+    const server = await startServer({ env: { TRACKER_LOCK_TIMEOUT_MS: '10000' } });
+    const lock = await holdLock(server.db, 'resolutions', 1.5);
+    const inflight = server.request('GET', '/v1/resolutions');
+    await sleep(200);
+    server.proc.kill('SIGTERM');
+    await sleep(200);
+    const refused = await new Promise((resolve) => {
+      const t = Date.now();
+      const s = net.connect(server.port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); resolve({ ok: false, ms: Date.now() - t }); });
+      s.on('error', (e) => resolve({ ok: e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET', ms: Date.now() - t, code: e.code }));
+    });
+    assert.ok(refused.ok, `a new connection was not refused (${refused.code})`);
+    assert.ok(refused.ms < 500);
+    const answer = await inflight;
+    assert.equal(answer.status, 200);
+    assert.ok(Array.isArray(answer.json.items));
+    const exit = await server.exited;
+    assert.equal(exit.code, 0);
+    await lock.released;
+  });
+});
+
+describe('database outages', () => {
+  test('/readyz turns 503 while PostgreSQL is down and 200 again when it returns, without a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracker-outage-'));
+    fs.chmodSync(dir, 0o755);
+    const port = String(30000 + Math.floor(Math.random() * 20000));
+    const pg = path.join(ROOT, 'scripts/pg');
+    const base = execFileSync(pg, ['start', path.join(dir, 'pg'), port], { encoding: 'utf8' }).trim();
+    sql(base, 'CREATE DATABASE outage');
+    const url = base.replace(/^postgresql:\/\/\/postgres/, 'postgresql:///outage');
+    const server = await startServer({ env: { DATABASE_URL: url } });
+    try {
+      assert.equal((await server.request('GET', '/readyz')).status, 200);
+      execFileSync(pg, ['stop', path.join(dir, 'pg')]);
+      const t = Date.now();
+      const down = await server.request('GET', '/readyz');
+      assertProblem(assert, down, 503);
+      assert.ok(Date.now() - t < 2000, 'readiness did not answer fast while the database is down');
+      assertProblem(assert, await server.request('GET', '/v1/resolutions'), 503);
+      execFileSync(pg, ['start', path.join(dir, 'pg'), port]);
+      let ready = 0;
+      const back = Date.now();
+      while (Date.now() - back < 5000) {
+        if ((await server.request('GET', '/readyz')).status === 200) { ready = Date.now() - back; break; }
+        await sleep(50);
+      }
+      assert.ok(ready > 0 || (await server.request('GET', '/readyz')).status === 200, 'not ready again');
+      assert.equal((await server.request('GET', '/v1/resolutions')).status, 200);
+      const m = await server.request('GET', '/metrics');
+      assert.match(m.text, /tracker_db_reconnects_total [1-9]/);
+    } finally {
+      await server.stop();
+      execFileSync(pg, ['stop', path.join(dir, 'pg')]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
