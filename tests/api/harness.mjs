@@ -82,9 +82,14 @@ export async function startServer(opts = {}) {
     proc,
     logs,
     exited,
+    /** Stops the server; a graceful stop must exit 0 (a sanitizer report would not). */
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
+      const result = await exited;
+      if (signal === 'SIGTERM' && result.code !== 0) {
+        throw new Error(`server exited with ${result.code} (${result.signal}):\n${logs.slice(-60).join('\n')}`);
+      }
+      return result;
     },
     async token(role, agencySlug) {
       const args2 = ['token', 'create', '--name', `${role} user`, '--role', role];
