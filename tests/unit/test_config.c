@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,29 @@ static void test_table_sorted(void **state)
         assert_true(strcmp(keys[i - 1].name, keys[i].name) < 0);
 }
 
+static void test_readme_lists_every_key(void **state)
+{
+    (void)state;
+    FILE *f = fopen(README_PATH, "r");
+    assert_non_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const struct config_key *keys = cfg_keys();
+    for (size_t i = 0; keys[i].name != NULL; i++) {
+        char row[256];
+        if (keys[i].default_text == NULL)
+            snprintf(row, sizeof row, "| `%s` | (required) |", keys[i].name);
+        else if (keys[i].default_text[0] == '\0')
+            snprintf(row, sizeof row, "| `%s` | (empty) |", keys[i].name);
+        else
+            snprintf(row, sizeof row, "| `%s` | `%s` |", keys[i].name, keys[i].default_text);
+        if (strstr(text, row) == NULL)
+            fail_msg("README.md has no row starting %s", row);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -69,6 +93,7 @@ int main(void)
         cmocka_unit_test(test_override_and_bounds),
         cmocka_unit_test(test_database_required),
         cmocka_unit_test(test_table_sorted),
+        cmocka_unit_test(test_readme_lists_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
