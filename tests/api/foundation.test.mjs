@@ -323,3 +323,52 @@ describe('database outages', () => {
     }
   });
 });
+
+describe('database deadlines and the pool', () => {
+  test('a query past the client-side deadline is cancelled and answered 504 in bounded time', async () => {
+    const server = await startServer({
+      env: { TRACKER_QUERY_DEADLINE_MS: '500', TRACKER_STATEMENT_TIMEOUT_MS: '0', TRACKER_LOCK_TIMEOUT_MS: '0' },
+    });
+    try {
+      const lock = await holdLock(server.db, 'resolutions', 3);
+      const t = Date.now();
+      const r = await server.request('GET', '/v1/resolutions');
+      const ms = Date.now() - t;
+      assertProblem(assert, r, 504);
+      assert.ok(ms >= 450 && ms < 2000, `answered after ${ms} ms`);
+      await lock.released;
+      assert.equal((await server.request('GET', '/v1/resolutions')).status, 200);
+      assert.match((await server.request('GET', '/metrics')).text, /tracker_db_timeouts_total [1-9]/);
+    } finally { await server.stop(); }
+  });
+
+  test('when no connection frees up within the bounded wait the answer is 503', async () => {
+    const server = await startServer({
+      env: { TRACKER_THREADS: '1', TRACKER_DB_WAIT_MS: '200', TRACKER_LOCK_TIMEOUT_MS: '10000' },
+    });
+    try {
+      const lock = await holdLock(server.db, 'resolutions', 1.5);
+      const holder = server.request('GET', '/v1/resolutions');
+      await sleep(150);
+      const t = Date.now();
+      const waiter = await server.request('GET', '/readyz');
+      assertProblem(assert, waiter, 503);
+      assert.ok(Date.now() - t < 1000);
+      assert.equal((await holder).status, 200);
+      await lock.released;
+      assert.equal((await server.request('GET', '/readyz')).status, 200);
+    } finally { await server.stop(); }
+  });
+
+  test('a read whose connection was killed is retried on a new one', async () => {
+    const server = await startServer();
+    try {
+      assert.equal((await server.request('GET', '/v1/resolutions')).status, 200);
+      sql(server.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tracker' AND pid <> pg_backend_pid()");
+      await sleep(100);
+      const r = await server.request('GET', '/v1/resolutions');
+      assert.equal(r.status, 200, r.text);
+      assert.match((await server.request('GET', '/metrics')).text, /tracker_db_reconnects_total [1-9]/);
+    } finally { await server.stop(); }
+  });
+});
