@@ -36,9 +36,18 @@ struct db_conn *api_db(struct http_req *req, struct http_res *res);
 enum app_err api_exec(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
                       int nparams, const char *const *params, struct db_result **out);
 
-/** BEGIN / COMMIT on the request's connection; marks the request as a write. */
+/**
+ * BEGIN / COMMIT on the request's connection; marks the request as a write. Inside a write
+ * request the dispatcher already holds a transaction, and both are no-ops.
+ */
 enum app_err api_begin(struct http_req *req, struct http_res *res);
 enum app_err api_commit(struct http_req *req, struct http_res *res);
+
+/** Commits the dispatcher's transaction (dispatch.c only). */
+enum app_err api_commit_now(struct http_req *req, struct http_res *res);
+
+/** Runs fixed SQL without parameters (SAVEPOINT, ...) with the same error mapping. */
+enum app_err api_exec_script(struct http_req *req, struct http_res *res, const char *sql);
 
 /**
  * Answers with the JSON text PostgreSQL built: column 0 of row 0 is the body; when

@@ -58,6 +58,7 @@ struct http_req {
     struct db_conn *db;          /* acquired on first use, released by the dispatcher */
     bool db_lost;                /* a database call found the connection broken */
     bool wrote;                  /* a write was attempted: never retry the handler */
+    bool tx_owned;               /* the dispatcher runs this request in one transaction */
     void *conn;                  /* opaque libmicrohttpd connection */
     /* test seam: when conn is NULL, headers and query come from these NULL-ended pairs */
     const char *const *fake_headers;

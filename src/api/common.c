@@ -86,12 +86,29 @@ enum app_err api_begin(struct http_req *req, struct http_res *res)
     if (api_db(req, res) == NULL)
         return APP_ERR_UNAVAILABLE;
     req->wrote = true;
+    if (req->tx_owned)
+        return APP_OK; /* the dispatcher's transaction already covers the request */
     return api_db_status(req, res, db_begin(req->db), "BEGIN");
 }
 
 enum app_err api_commit(struct http_req *req, struct http_res *res)
 {
+    if (req->tx_owned)
+        return APP_OK; /* committed by the dispatcher with the idempotency record */
     return api_db_status(req, res, db_commit(req->db), "COMMIT");
+}
+
+enum app_err api_commit_now(struct http_req *req, struct http_res *res)
+{
+    req->tx_owned = false;
+    return api_db_status(req, res, db_commit(req->db), "COMMIT");
+}
+
+enum app_err api_exec_script(struct http_req *req, struct http_res *res, const char *sql)
+{
+    if (api_db(req, res) == NULL)
+        return APP_ERR_UNAVAILABLE;
+    return api_db_status(req, res, db_exec_script(req->db, sql), sql);
 }
 
 enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned status,

@@ -4,6 +4,7 @@
  */
 #include "api/api.h"
 
+#include "api/idempotency.h"
 #include "auth/auth.h"
 #include "core/app.h"
 #include "core/xalloc.h"
@@ -92,12 +93,80 @@ static void release_db(struct http_req *req)
     req->db = NULL;
 }
 
+/* Ends the request's transaction: a 4xx keeps only the idempotency record, a 5xx nothing. */
+static enum app_err finish_write(struct http_req *req, struct http_res *res, const char *key)
+{
+    enum app_err err = APP_OK;
+    if (res->status >= 500 || req->db_lost || res->status == 0) {
+        db_rollback(req->db);
+        return APP_OK;
+    }
+    if (res->status >= 400)
+        err = api_exec_script(req, res, "ROLLBACK TO SAVEPOINT handler");
+    if (err == APP_OK && key != NULL)
+        err = idempotency_store(req, res, key);
+    if (err == APP_OK) {
+        struct http_res failure;
+        memset(&failure, 0, sizeof failure);
+        err = api_commit_now(req, &failure);
+        if (err != APP_OK) {
+            /* the outcome is unknown to the client only if the commit itself was lost */
+            http_res_cleanup(res);
+            *res = failure;
+        } else {
+            http_res_cleanup(&failure);
+        }
+    }
+    if (err != APP_OK)
+        db_rollback(req->db);
+    return err;
+}
+
+/*
+ * A signed-in write runs in one transaction: the handler's statements, the audit record and
+ * the Idempotency-Key answer commit together or not at all.
+ */
+static enum app_err run_write(struct http_req *req, struct http_res *res)
+{
+    const char *key = strcmp(req->method, "POST") == 0 ? http_req_header(req, "Idempotency-Key")
+                                                        : NULL;
+    if (key != NULL && !idempotency_key_valid(key))
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+                                  "Idempotency-Key must be 1 to 255 printable ASCII characters",
+                                  "Idempotency-Key", "is not a valid key");
+    enum app_err err = api_begin(req, res);
+    if (err != APP_OK)
+        return err;
+    req->tx_owned = true;
+    bool answered = false;
+    if (key != NULL)
+        err = idempotency_check(req, res, key, &answered);
+    if (err == APP_OK && !answered)
+        err = api_exec_script(req, res, "SAVEPOINT handler");
+    if (err != APP_OK || answered) {
+        db_rollback(req->db);
+        return err;
+    }
+    err = req->route->handler(req, res);
+    if (err != APP_OK && res->status == 0)
+        http_problem(req, res, err, NULL, NULL);
+    enum app_err end = finish_write(req, res, key);
+    return end != APP_OK ? end : err;
+}
+
+static bool is_write(const struct http_req *req)
+{
+    return !is_get(req) && strcmp(req->method, "OPTIONS") != 0;
+}
+
 static enum app_err run_handler(struct http_req *req, struct http_res *res)
 {
     enum app_err err = (req->route->flags & ROUTE_NO_AUTH) ? APP_OK : auth_authenticate(req, res);
-    if (err == APP_OK)
-        err = req->route->handler(req, res);
-    return err;
+    if (err != APP_OK)
+        return err;
+    if (is_write(req) && req->who.role != ROLE_NONE)
+        return run_write(req, res);
+    return req->route->handler(req, res);
 }
 
 void api_dispatch(struct http_req *req, struct http_res *res, size_t *route_index)

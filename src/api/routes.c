@@ -4,6 +4,7 @@
 #include "api/ops.h"
 #include "api/agencies.h"
 #include "api/bundles.h"
+#include "api/idempotency.h"
 #include "api/recommendations.h"
 #include "api/resolutions.h"
 #include "api/sectors.h"
@@ -72,6 +73,7 @@ void api_register_statements(void)
 {
     auth_register_statements();
     ops_register_statements();
+    idempotency_register_statements();
     resolutions_register_statements();
     sectors_register_statements();
     agencies_register_statements();
