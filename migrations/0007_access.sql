@@ -38,3 +38,39 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_order ON audit_log (at DESC, id DESC);
 CREATE INDEX audit_log_actor ON audit_log (actor_id, at DESC, id DESC);
 CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, at DESC, id DESC);
+
+-- Every localized object inside a stored representation rendered in one language (for ?lang on
+-- the audit trail): an object whose keys are all language tags and whose values are all text.
+CREATE FUNCTION localize_json(doc jsonb, lang text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN lang IS NULL OR doc IS NULL THEN doc
+        WHEN jsonb_typeof(doc) = 'object' AND loc_valid(doc) THEN loc(doc, lang)
+        WHEN jsonb_typeof(doc) = 'object' THEN
+            (SELECT coalesce(jsonb_object_agg(k, localize_json(v, lang)), '{}'::jsonb)
+               FROM jsonb_each(doc) AS e(k, v))
+        WHEN jsonb_typeof(doc) = 'array' THEN
+            (SELECT coalesce(jsonb_agg(localize_json(v, lang) ORDER BY i), '[]'::jsonb)
+               FROM jsonb_array_elements(doc) WITH ORDINALITY AS e(v, i))
+        ELSE doc
+    END
+$$;
+
+-- A write that changes nothing (PATCH {}) keeps its version and updated_at.
+CREATE FUNCTION keep_version_when_unchanged() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_jsonb(NEW) - 'version' - 'updated_at' = to_jsonb(OLD) - 'version' - 'updated_at' THEN
+        NEW.version := OLD.version;
+        NEW.updated_at := OLD.updated_at;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER resolutions_keep_version BEFORE UPDATE ON resolutions
+    FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();
+CREATE TRIGGER sectors_keep_version BEFORE UPDATE ON sectors
+    FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();
+CREATE TRIGGER agencies_keep_version BEFORE UPDATE ON agencies
+    FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();
+CREATE TRIGGER users_keep_version BEFORE UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();

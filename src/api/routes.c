@@ -3,12 +3,14 @@
 
 #include "api/ops.h"
 #include "api/agencies.h"
+#include "api/audit.h"
 #include "api/bundles.h"
 #include "api/idempotency.h"
 #include "api/recommendations.h"
 #include "api/resolutions.h"
 #include "api/sectors.h"
 #include "api/updates.h"
+#include "api/users.h"
 #include "auth/auth.h"
 #include "http/router.h"
 
@@ -60,6 +62,17 @@ static const struct route routes[] = {
     {.method = "POST", .pattern = "/v1/updates/{id}/retract", .handler = updates_retract},
 
     {.method = "POST", .pattern = "/v1/import", .handler = bundles_import},
+
+    {.method = "GET", .pattern = "/v1/me", .handler = users_me},
+    {.method = "GET", .pattern = "/v1/users", .handler = users_list, .flags = ROUTE_CSV},
+    {.method = "POST", .pattern = "/v1/users", .handler = users_create},
+    {.method = "GET", .pattern = "/v1/users/{id}", .handler = users_get},
+    {.method = "PATCH", .pattern = "/v1/users/{id}", .handler = users_patch},
+    {.method = "GET", .pattern = "/v1/users/{id}/tokens", .handler = users_tokens_list,
+     .flags = ROUTE_CSV},
+    {.method = "POST", .pattern = "/v1/users/{id}/tokens", .handler = users_tokens_create},
+    {.method = "DELETE", .pattern = "/v1/tokens/{id}", .handler = users_tokens_revoke},
+    {.method = "GET", .pattern = "/v1/audit", .handler = audit_list, .flags = ROUTE_CSV},
     {.pattern = NULL},
 };
 
@@ -74,6 +87,8 @@ void api_register_statements(void)
     auth_register_statements();
     ops_register_statements();
     idempotency_register_statements();
+    audit_register_statements();
+    users_register_statements();
     resolutions_register_statements();
     sectors_register_statements();
     agencies_register_statements();
