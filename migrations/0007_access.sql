@@ -56,21 +56,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     END
 $$;
 
--- A write that changes nothing (PATCH {}) keeps its version and updated_at.
-CREATE FUNCTION keep_version_when_unchanged() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF to_jsonb(NEW) - 'version' - 'updated_at' = to_jsonb(OLD) - 'version' - 'updated_at' THEN
-        NEW.version := OLD.version;
-        NEW.updated_at := OLD.updated_at;
-    END IF;
-    RETURN NEW;
-END $$;
+-- A write that changes nothing (PATCH {}) keeps its version and updated_at (the function is
+-- in 0003, where sectors and agencies use it too).
 CREATE TRIGGER resolutions_keep_version BEFORE UPDATE ON resolutions
-    FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();
-CREATE TRIGGER sectors_keep_version BEFORE UPDATE ON sectors
-    FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();
-CREATE TRIGGER agencies_keep_version BEFORE UPDATE ON agencies
     FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();
 CREATE TRIGGER users_keep_version BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION keep_version_when_unchanged();

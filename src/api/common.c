@@ -190,6 +190,10 @@ enum app_err api_body_none(struct http_req *req, struct http_res *res)
                             NULL);
     if (req->body_len == 0)
         return APP_OK;
+    if (!content_type_is_json(http_req_header(req, "Content-Type")))
+        return http_problem(req, res, APP_ERR_MEDIA_TYPE,
+                            "this request takes no body, and a body must be application/json",
+                            NULL);
     /* tolerate an empty JSON object from clients that always send one */
     json_t *doc = json_loadb(req->body, req->body_len, 0, NULL);
     bool empty = doc != NULL && json_is_object(doc) && json_object_size(doc) == 0;

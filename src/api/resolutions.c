@@ -4,6 +4,7 @@
  */
 #include "api/resolutions.h"
 
+#include "api/audit.h"
 #include "api/cursor.h"
 #include "json/jsonx.h"
 
@@ -72,7 +73,8 @@ static struct db_stmt resolution_stmts[] = {
      -1},
     /* used by resolutions_patch(): $1 id, $2 body, $3 expected version (0 = any) */
     {"resolutions_update",
-     "UPDATE resolutions r SET"
+     "WITH before AS (SELECT resolution_json(r, NULL)::text AS j FROM resolutions r WHERE r.id = $1)"
+     " UPDATE resolutions r SET"
      " slug = " RESOLUTION_SET("slug", "b->>'slug'") ","
      " title = " RESOLUTION_SET("title", "b->'title'") ","
      " summary = " RESOLUTION_SET("summary", "nullif(b->'summary', 'null')") ","
@@ -87,16 +89,19 @@ static struct db_stmt resolution_stmts[] = {
      " version = r.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
      " WHERE r.id = $1 AND ($3::bigint = 0 OR r.version = $3::bigint)"
-     " RETURNING resolution_json(r, NULL)::text, r.version",
+     " RETURNING resolution_json(r, NULL)::text, r.version, (SELECT j FROM before)",
      -1},
     /* used by resolutions_archive() / _unarchive(): a repeat is a no-op */
     {"resolutions_set_archived",
-     "UPDATE resolutions r SET archived_at = CASE WHEN $2::boolean"
+     "WITH before AS (SELECT resolution_json(r, NULL)::text AS j, r.archived_at IS NOT NULL AS was"
+     "                FROM resolutions r WHERE r.id = $1)"
+     " UPDATE resolutions r SET archived_at = CASE WHEN $2::boolean"
      "   THEN coalesce(r.archived_at, now()) END,"
      " version = r.version + CASE WHEN (r.archived_at IS NOT NULL) = $2::boolean THEN 0 ELSE 1 END,"
      " updated_at = CASE WHEN (r.archived_at IS NOT NULL) = $2::boolean THEN r.updated_at"
      "   ELSE now() END"
-     " WHERE r.id = $1 RETURNING resolution_json(r, NULL)::text, r.version",
+     " WHERE r.id = $1 RETURNING resolution_json(r, NULL)::text, r.version, (SELECT j FROM before),"
+     " (SELECT was FROM before) <> $2::boolean",
      -1},
 };
 
@@ -198,6 +203,10 @@ enum app_err resolutions_create(struct http_req *req, struct http_res *res)
     err = slug_conflict(req, res, api_exec(req, res, &resolution_stmts[STMT_INSERT], 1, params, &r));
     if (err != APP_OK)
         goto out;
+    err = audit_record(req, res, "create", "resolution", db_result_value(r, 0, 2), NULL,
+                       db_result_value(r, 0, 0));
+    if (err != APP_OK)
+        goto out;
     err = api_reply_row(req, res, 201, r, 1, "no such resolution");
     char *location = xasprintf("/v1/resolutions/%s", db_result_value(r, 0, 2));
     http_res_header(res, "Location", location);
@@ -238,10 +247,14 @@ enum app_err resolutions_patch(struct http_req *req, struct http_res *res)
     err = slug_conflict(req, res, api_exec(req, res, &resolution_stmts[STMT_UPDATE], 3, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0)
+    if (db_result_rows(r) == 0) {
         err = http_problem(req, res, APP_ERR_PRECONDITION,
                            "the resolution changed since the ETag in If-Match", NULL);
-    else
+        goto out;
+    }
+    err = audit_record(req, res, "update", "resolution", id, db_result_value(r, 0, 2),
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such resolution");
 out:
     db_result_free(r);
@@ -265,6 +278,10 @@ static enum app_err set_archived(struct http_req *req, struct http_res *res, con
     const char *params[] = {id, archived};
     struct db_result *r = NULL;
     err = api_exec(req, res, &resolution_stmts[STMT_SET_ARCHIVED], 2, params, &r);
+    /* a repeated archive changes nothing and is not audited */
+    if (err == APP_OK && db_result_rows(r) == 1 && strcmp(db_result_value(r, 0, 3), "t") == 0)
+        err = audit_record(req, res, strcmp(archived, "true") == 0 ? "archive" : "unarchive",
+                           "resolution", id, db_result_value(r, 0, 2), db_result_value(r, 0, 0));
     if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such resolution");
     db_result_free(r);
