@@ -7,6 +7,8 @@
  */
 #include "api/agencies.h"
 
+#include "api/audit.h"
+
 #include "api/cursor.h"
 #include "json/jsonx.h"
 
@@ -74,7 +76,8 @@ static struct db_stmt agency_stmts[] = {
      -1},
     /* used by agencies_patch(): $1 id, $2 body (parent_id an id), $3 expected version (0 = any) */
     {"agencies_update",
-     "UPDATE agencies a SET"
+     "WITH before AS (SELECT agency_json(a, NULL)::text AS j FROM agencies a WHERE a.id = $1::uuid)"
+     " UPDATE agencies a SET"
      " slug = " AGENCY_SET("slug", "b->>'slug'") ","
      " name = " AGENCY_SET("name", "b->'name'") ","
      " kind = " AGENCY_SET("kind", "(b->>'kind')::agency_kind") ","
@@ -84,18 +87,21 @@ static struct db_stmt agency_stmts[] = {
      " version = a.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
      " WHERE a.id = $1::uuid AND ($3::bigint = 0 OR a.version = $3::bigint)"
-     " RETURNING agency_json(a, NULL)::text, a.version",
+     " RETURNING agency_json(a, NULL)::text, a.version, (SELECT j FROM before)",
      -1},
     /* used by agencies_patch(): is agency $1 the new parent $2 or one of its ancestors? */
     {"agencies_cycle", "SELECT agency_chain_has($2::uuid, $1::uuid)", -1},
     /* used by agencies_archive() / _unarchive(): a repeat is a no-op */
     {"agencies_set_archived",
-     "UPDATE agencies a SET archived_at = CASE WHEN $2::boolean"
+     "WITH before AS (SELECT agency_json(a, NULL)::text AS j, a.archived_at IS NOT NULL AS was"
+     "                FROM agencies a WHERE a.id = $1::uuid)"
+     " UPDATE agencies a SET archived_at = CASE WHEN $2::boolean"
      "   THEN coalesce(a.archived_at, now()) END,"
      " version = a.version + CASE WHEN (a.archived_at IS NOT NULL) = $2::boolean THEN 0 ELSE 1 END,"
      " updated_at = CASE WHEN (a.archived_at IS NOT NULL) = $2::boolean THEN a.updated_at"
      "   ELSE now() END"
-     " WHERE a.id = $1::uuid RETURNING agency_json(a, NULL)::text, a.version",
+     " WHERE a.id = $1::uuid RETURNING agency_json(a, NULL)::text, a.version,"
+     " (SELECT j FROM before), (SELECT was FROM before) <> $2::boolean",
      -1},
 };
 
@@ -315,7 +321,10 @@ enum app_err agencies_create(struct http_req *req, struct http_res *res)
     err = write_error(req, res, api_exec(req, res, &agency_stmts[STMT_INSERT], 1, params, &r));
     if (err != APP_OK)
         goto out;
-    err = api_reply_row(req, res, 201, r, 1, "no such agency");
+    err = audit_record(req, res, "create", "agency", db_result_value(r, 0, 2), NULL,
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
+        err = api_reply_row(req, res, 201, r, 1, "no such agency");
     if (err == APP_OK) {
         char *location = xasprintf("/v1/agencies/%s", db_result_value(r, 0, 2));
         http_res_header(res, "Location", location);
@@ -357,10 +366,14 @@ enum app_err agencies_patch(struct http_req *req, struct http_res *res)
     err = write_error(req, res, api_exec(req, res, &agency_stmts[STMT_UPDATE], 3, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0)
+    if (db_result_rows(r) == 0) {
         err = http_problem(req, res, APP_ERR_PRECONDITION,
                            "the agency changed since the ETag in If-Match", NULL);
-    else
+        goto out;
+    }
+    err = audit_record(req, res, "update", "agency", id, db_result_value(r, 0, 2),
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such agency");
 out:
     db_result_free(r);
@@ -384,6 +397,10 @@ static enum app_err set_archived(struct http_req *req, struct http_res *res, con
     const char *params[] = {id, archived};
     struct db_result *r = NULL;
     err = api_exec(req, res, &agency_stmts[STMT_SET_ARCHIVED], 2, params, &r);
+    /* a repeated archive changes nothing and is not audited */
+    if (err == APP_OK && db_result_rows(r) == 1 && strcmp(db_result_value(r, 0, 3), "t") == 0)
+        err = audit_record(req, res, strcmp(archived, "true") == 0 ? "archive" : "unarchive",
+                           "agency", id, db_result_value(r, 0, 2), db_result_value(r, 0, 0));
     if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such agency");
     db_result_free(r);

@@ -5,6 +5,8 @@
  */
 #include "api/sectors.h"
 
+#include "api/audit.h"
+
 #include "api/cursor.h"
 #include "api/resolutions.h"
 #include "json/jsonx.h"
@@ -86,7 +88,8 @@ static struct db_stmt sector_stmts[] = {
      -1},
     /* used by sectors_patch(): $1 id, $2 body, $3 expected version (0 = any) */
     {"sectors_update",
-     "UPDATE sectors s SET"
+     "WITH before AS (SELECT sector_json(s, NULL)::text AS j FROM sectors s WHERE s.id = $1::uuid)"
+     " UPDATE sectors s SET"
      " code = " SECTOR_SET("code", "b->>'code'") ","
      " title = " SECTOR_SET("title", "b->'title'") ","
      " position = " SECTOR_SET("position", "(b->>'position')::int") ","
@@ -94,7 +97,7 @@ static struct db_stmt sector_stmts[] = {
      " version = s.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
      " WHERE s.id = $1::uuid AND ($3::bigint = 0 OR s.version = $3::bigint)"
-     " RETURNING sector_json(s, NULL)::text, s.version",
+     " RETURNING sector_json(s, NULL)::text, s.version, (SELECT j FROM before)",
      -1},
 };
 
@@ -207,7 +210,10 @@ enum app_err sectors_create(struct http_req *req, struct http_res *res)
     err = code_conflict(req, res, api_exec(req, res, &sector_stmts[STMT_INSERT], 2, params, &r));
     if (err != APP_OK)
         goto out;
-    err = api_reply_row(req, res, 201, r, 1, "no such sector");
+    err = audit_record(req, res, "create", "sector", db_result_value(r, 0, 2), NULL,
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
+        err = api_reply_row(req, res, 201, r, 1, "no such sector");
     if (err == APP_OK) {
         char *location = xasprintf("/v1/sectors/%s", db_result_value(r, 0, 2));
         http_res_header(res, "Location", location);
@@ -247,10 +253,14 @@ enum app_err sectors_patch(struct http_req *req, struct http_res *res)
     err = code_conflict(req, res, api_exec(req, res, &sector_stmts[STMT_UPDATE], 3, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0)
+    if (db_result_rows(r) == 0) {
         err = http_problem(req, res, APP_ERR_PRECONDITION,
                            "the sector changed since the ETag in If-Match", NULL);
-    else
+        goto out;
+    }
+    err = audit_record(req, res, "update", "sector", id, db_result_value(r, 0, 2),
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such sector");
 out:
     db_result_free(r);
