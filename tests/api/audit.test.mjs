@@ -1,0 +1,75 @@
+// The audit trail: editors' and admins' writes with before/after, newest first, filters, admin only.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, assertProblem } from './harness.mjs';
+
+describe('audit trail', () => {
+  let server, admin, editor, monitor, resolution, agency, sector;
+  before(async () => {
+    server = await startServer();
+    admin = await server.token('admin');
+    editor = await server.token('editor');
+    monitor = await server.token('monitor');
+    resolution = (await server.request('POST', '/v1/resolutions', {
+      token: editor, body: { slug: 'audited', title: { en: 'Audited', ru: 'Аудит' }, adopted_on: '2021-11-15' },
+    })).json;
+    const patched = await server.request('PATCH', '/v1/resolutions/audited', {
+      token: editor, body: { city: 'Bishkek' }, headers: { 'If-Match': `"${resolution.version}-x"` },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    await server.request('POST', '/v1/resolutions/audited/archive', { token: admin });
+    await server.request('POST', '/v1/resolutions/audited/archive', { token: admin });
+    agency = (await server.request('POST', '/v1/agencies', {
+      token: editor, body: { slug: 'audited-agency', name: { en: 'Agency' }, kind: 'ministry' },
+    })).json;
+    sector = (await server.request('POST', '/v1/resolutions/audited/sectors', {
+      token: editor, body: { code: 'PS', title: { en: 'Public security' } },
+    })).json;
+  });
+  after(async () => { await server.stop(); });
+
+  test('every editor and admin write is there, newest first, with before and after', async () => {
+    const r = await server.request('GET', '/v1/audit', { token: admin });
+    assert.equal(r.status, 200, r.text);
+    const mine = r.json.items.filter((e) => ['resolution', 'agency', 'sector'].includes(e.entity));
+    assert.deepEqual(mine.map((e) => `${e.action} ${e.entity}`),
+      ['create sector', 'create agency', 'archive resolution', 'update resolution', 'create resolution']);
+    const [createdSector, createdAgency, archived, updated, created] = mine;
+    assert.equal(created.before, null);
+    assert.equal(created.after.slug, 'audited');
+    assert.equal(created.entity_id, resolution.id);
+    assert.equal(created.actor.role, 'editor');
+    assert.equal(updated.before.city, null);
+    assert.equal(updated.after.city, 'Bishkek');
+    assert.equal(archived.actor.role, 'admin');
+    assert.equal(archived.before.archived_at, null);
+    assert.ok(archived.after.archived_at);
+    assert.equal(createdAgency.entity_id, agency.id);
+    assert.equal(createdSector.entity_id, sector.id);
+    for (const e of mine) {
+      assert.match(e.at, /Z$/);
+      assert.ok(e.request_id);
+    }
+  });
+
+  test('filters, keyset pages and ?lang', async () => {
+    const byEntity = await server.request('GET', `/v1/audit?entity=resolution&entity_id=${resolution.id}&lang=ru`, { token: admin });
+    assert.equal(byEntity.json.items.length, 3);
+    assert.equal(byEntity.json.items.at(-1).after.title, 'Аудит');
+    const page1 = await server.request('GET', '/v1/audit?limit=2', { token: admin });
+    assert.equal(page1.json.items.length, 2);
+    const page2 = await server.request('GET', `/v1/audit?limit=2&cursor=${page1.json.next_cursor}`, { token: admin });
+    assert.ok(!page2.json.items.some((e) => page1.json.items.some((f) => f.id === e.id)));
+    const since = await server.request('GET', `/v1/audit?since=${encodeURIComponent(page1.json.items[1].at)}`, { token: admin });
+    assert.equal(since.json.items.length, 1);
+    for (const q of ['entity=planet', 'actor=nobody', 'entity_id=1', 'since=yesterday']) {
+      assertProblem(assert, await server.request('GET', `/v1/audit?${q}`, { token: admin }), 400, q.split('=')[0]);
+    }
+  });
+
+  test('only admins read it', async () => {
+    assertProblem(assert, await server.request('GET', '/v1/audit'), 401);
+    assertProblem(assert, await server.request('GET', '/v1/audit', { token: editor }), 403);
+    assertProblem(assert, await server.request('GET', '/v1/audit', { token: monitor }), 403);
+  });
+});
