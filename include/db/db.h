@@ -80,6 +80,20 @@ void db_pool_stats(const struct db_pool *pool, struct db_stats *out);
 enum db_status db_exec(struct db_conn *conn, const struct db_stmt *stmt, int nparams,
                        const char *const *params, struct db_result **out);
 
+/**
+ * Starts a statement whose rows are read one at a time (libpq single-row mode), so a large
+ * answer streams without being held in memory. Read with db_stream_next() until it gives
+ * no row; the connection is busy until then (db_pool_release() drops it if abandoned).
+ */
+enum db_status db_stream_start(struct db_conn *conn, const struct db_stmt *stmt, int nparams,
+                               const char *const *params);
+
+/**
+ * Reads the next row of a streamed statement, waiting at most the deadline.
+ * @param[out] row a new one-row result, or NULL at the end
+ */
+enum db_status db_stream_next(struct db_conn *conn, struct db_result **row);
+
 /** Runs one-off SQL (no parameters), e.g. "BEGIN"; the result is discarded. */
 enum db_status db_exec_simple(struct db_conn *conn, const char *sql);
 

@@ -5,6 +5,7 @@
 #include "api/resolutions.h"
 
 #include "api/audit.h"
+#include "api/csv.h"
 #include "api/cursor.h"
 #include "json/jsonx.h"
 
@@ -60,6 +61,17 @@ static struct db_stmt resolution_stmts[] = {
      "                                              FROM shown), '[]'),"
      "                          'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)",
      -1},
+    /* used by resolutions_list() for CSV: every row, one CSV line each; $1 archived, $2 lang */
+    {"resolutions_csv",
+     "SELECT csv_line(r.id::text, r.slug, loc_text(r.title, $2, r.source_language),"
+     "  loc_text(r.summary, $2, r.source_language), r.adopted_on::text, r.venue, r.city,"
+     "  r.country, r.source_url, r.source_language, array_to_string(r.addressees, ';'),"
+     "  array_to_string(r.organizers, ';'),"
+     "  (SELECT count(*) FROM recommendations x WHERE x.resolution_id = r.id)::text,"
+     "  ts_text(r.archived_at), ts_text(r.created_at), ts_text(r.updated_at), r.version::text)"
+     " FROM resolutions r WHERE (r.archived_at IS NOT NULL) = $1::boolean"
+     " ORDER BY r.adopted_on DESC, r.id DESC",
+     -1},
     /* used by resolutions_create() */
     {"resolutions_insert",
      "INSERT INTO resolutions AS r (id, slug, title, summary, adopted_on, venue, city, country,"
@@ -105,7 +117,11 @@ static struct db_stmt resolution_stmts[] = {
      -1},
 };
 
-enum { STMT_FIND, STMT_GET, STMT_LIST, STMT_INSERT, STMT_UPDATE, STMT_SET_ARCHIVED };
+enum { STMT_FIND, STMT_GET, STMT_LIST, STMT_CSV, STMT_INSERT, STMT_UPDATE, STMT_SET_ARCHIVED };
+
+#define RESOLUTION_CSV_HEADER                                                                  \
+    "id,slug,title,summary,adopted_on,venue,city,country,source_url,source_language,"          \
+    "addressees,organizers,recommendations_count,archived_at,created_at,updated_at,version\r\n"
 
 void resolutions_register_statements(void)
 {
@@ -136,11 +152,18 @@ enum app_err resolutions_list(struct http_req *req, struct http_res *res)
     int limit;
     const char *cursor, *lang, *archived;
     char *key[2] = {NULL, NULL};
-    enum app_err err = api_page_params(req, res, &limit, &cursor);
+    bool csv = false;
+    enum app_err err = csv_wanted(req, res, &csv);
     if (err == APP_OK)
         err = api_lang(req, res, &lang);
     if (err == APP_OK)
         err = api_archived_param(req, res, &archived);
+    if (err == APP_OK && csv) {
+        const char *params[] = {archived, lang};
+        return csv_stream(req, res, RESOLUTION_CSV_HEADER, &resolution_stmts[STMT_CSV], 2, params);
+    }
+    if (err == APP_OK)
+        err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
         err = api_cursor(req, res, cursor, "du", key);
     if (err != APP_OK)

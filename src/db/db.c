@@ -22,6 +22,7 @@ static int registered_count;
 
 struct db_conn {
     PGconn *pg;               /* NULL while disconnected */
+    bool streaming;           /* a single-row-mode statement has rows left */
     struct db_pool *pool;     /* NULL for a standalone connection */
     char *conninfo;           /* standalone connections only */
     long deadline_ms;
@@ -352,6 +353,62 @@ enum db_status db_exec(struct db_conn *c, const struct db_stmt *stmt, int nparam
     return DB_OK;
 }
 
+enum db_status db_stream_start(struct db_conn *c, const struct db_stmt *stmt, int nparams,
+                               const char *const *params)
+{
+    conn_clear_error(c);
+    if (!conn_ensure(c)) {
+        pool_count(c, DB_CONN_LOST);
+        return DB_CONN_LOST;
+    }
+    enum db_status st = conn_prepare(c, stmt);
+    if (st != DB_OK) {
+        pool_count(c, st);
+        return st;
+    }
+    if (!PQsendQueryPrepared(c->pg, stmt->name, nparams, params, NULL, NULL, 0) ||
+        !PQsetSingleRowMode(c->pg)) {
+        conn_set_error(c, NULL, PQerrorMessage(c->pg));
+        conn_drop(c);
+        pool_count(c, DB_CONN_LOST);
+        return DB_CONN_LOST;
+    }
+    c->streaming = true;
+    return DB_OK;
+}
+
+enum db_status db_stream_next(struct db_conn *c, struct db_result **row)
+{
+    *row = NULL;
+    if (!c->streaming || c->pg == NULL)
+        return DB_OK;
+    int ready = conn_wait_ready(c->pg, now_ms() + c->deadline_ms);
+    if (ready <= 0) {
+        conn_set_error(c, NULL, ready == 0 ? "stream stalled past the deadline" : "connection lost");
+        conn_drop(c);
+        c->streaming = false;
+        pool_count(c, ready == 0 ? DB_TIMEOUT : DB_CONN_LOST);
+        return ready == 0 ? DB_TIMEOUT : DB_CONN_LOST;
+    }
+    PGresult *res = PQgetResult(c->pg);
+    if (res != NULL && PQresultStatus(res) == PGRES_SINGLE_TUPLE) {
+        *row = xmalloc(sizeof **row);
+        (*row)->res = res;
+        return DB_OK;
+    }
+    enum db_status st = DB_OK;
+    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        conn_set_error(c, res, PQerrorMessage(c->pg));
+        st = DB_ERROR;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(c->pg)) != NULL) /* the end of the statement */
+        PQclear(res);
+    c->streaming = false;
+    pool_count(c, st);
+    return st;
+}
+
 enum db_status db_exec_params(struct db_conn *c, const char *sql, int nparams,
                               const char *const *params, struct db_result **out)
 {
@@ -539,6 +596,10 @@ void db_pool_release(struct db_pool *p, struct db_conn *c)
 {
     if (c == NULL)
         return;
+    if (c->streaming) {
+        conn_drop(c); /* an abandoned stream: rows are still coming */
+        c->streaming = false;
+    }
     if (c->in_tx && db_rollback(c) != DB_OK)
         conn_drop(c);
     conn_clear_error(c);
