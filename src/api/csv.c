@@ -19,6 +19,16 @@ struct csv_stream {
     bool done;
 };
 
+/* Does @a haystack contain @a needle, ignoring ASCII case? */
+static bool contains_nocase(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *haystack != '\0'; haystack++)
+        if (strncasecmp(haystack, needle, n) == 0)
+            return true;
+    return false;
+}
+
 enum app_err csv_wanted(struct http_req *req, struct http_res *res, bool *csv)
 {
     const char *format = http_req_query(req, "format");
@@ -32,8 +42,8 @@ enum app_err csv_wanted(struct http_req *req, struct http_res *res, bool *csv)
         return APP_OK;
     }
     const char *accept = http_req_header(req, "Accept");
-    *csv = accept != NULL && strcasestr(accept, "text/csv") != NULL &&
-           strcasestr(accept, "application/json") == NULL;
+    *csv = accept != NULL && contains_nocase(accept, "text/csv") &&
+           !contains_nocase(accept, "application/json");
     return APP_OK;
 }
 
