@@ -181,3 +181,39 @@ describe('resolutions', () => {
     assertProblem(assert, await server.request('GET', '/v1/resolutions?lang=english!'), 400, 'lang');
   });
 });
+
+describe('resolutions as CSV', () => {
+  let server, editor;
+  before(async () => {
+    server = await startServer();
+    editor = await server.token('editor');
+  });
+  after(async () => { await server.stop(); });
+
+  test('CSV parses back to the same values: commas, quotes, newlines, Cyrillic; every row, no pages', async () => {
+    const { parse } = await import('csv-parse/sync');
+    const tricky = 'Comma, "quote" and\nnewline\r\nЁлка урановых';
+    await server.request('POST', '/v1/resolutions', {
+      token: editor, body: base('csv-1', { title: { en: tricky, ru: 'Русский' }, addressees: ['a,b', 'c'] }),
+    });
+    for (let i = 0; i < 4; i++) await server.request('POST', '/v1/resolutions', { token: editor, body: base(`csv-x${i}`) });
+    const r = await server.request('GET', '/v1/resolutions?format=csv&limit=1');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/csv/);
+    assert.equal(r.headers.get('etag'), null);
+    const rows = parse(r.text, { columns: true });
+    assert.equal(rows.length, 5);
+    const row = rows.find((x) => x.slug === 'csv-1');
+    assert.equal(row.title, tricky);
+    assert.equal(row.addressees, 'a,b;c');
+    assert.equal(row.summary, '');
+    assert.ok(r.text.endsWith('\r\n'));
+    const ru = parse((await server.request('GET', '/v1/resolutions?format=csv&lang=ru')).text, { columns: true });
+    assert.equal(ru.find((x) => x.slug === 'csv-1').title, 'Русский');
+    const byAccept = await server.request('GET', '/v1/resolutions', { headers: { Accept: 'text/csv' } });
+    assert.match(byAccept.headers.get('content-type'), /^text\/csv/);
+    const jsonWins = await server.request('GET', '/v1/resolutions?format=json', { headers: { Accept: 'text/csv' } });
+    assert.match(jsonWins.headers.get('content-type'), /^application\/json/);
+    assertProblem(assert, await server.request('GET', '/v1/resolutions?format=xml'), 400, 'format');
+  });
+});
