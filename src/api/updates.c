@@ -12,6 +12,8 @@
  */
 #include "api/updates.h"
 
+#include "api/audit.h"
+
 #include "api/cursor.h"
 #include "http/etag.h"
 #include "json/jsonx.h"
@@ -68,7 +70,10 @@ static struct db_stmt update_stmts[] = {
     {"updates_get",
      "SELECT update_json(u, $2, $3::boolean)::text FROM updates u WHERE u.id = $1::uuid", -1},
     /* used by updates_retract() */
-    {"updates_exists", "SELECT 1 FROM updates WHERE id = $1::uuid", -1},
+    {"updates_exists",
+     "SELECT update_json(u, NULL, true)::text, u.retracted_at IS NULL FROM updates u"
+     " WHERE u.id = $1::uuid",
+     -1},
     {"updates_retract",
      "SELECT update_json(r, NULL, true)::text FROM update_retract($1::uuid, $2::uuid, $3) r"
      " WHERE r.id IS NOT NULL",
@@ -279,7 +284,10 @@ static enum app_err updates_store(struct http_req *req, struct http_res *res, js
                            "the recommendation changed since the ETag in If-Match", NULL);
         goto out;
     }
-    err = api_reply_row(req, res, 201, r, -1, "no such recommendation");
+    err = audit_record(req, res, "create", "update", db_result_value(r, 0, 1), NULL,
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
+        err = api_reply_row(req, res, 201, r, -1, "no such recommendation");
     if (err != APP_OK)
         goto out;
     free(res->etag);
@@ -449,6 +457,7 @@ enum app_err updates_retract(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
     struct db_result *r = NULL;
+    char *before = NULL; /* the editor's view before, when this retraction is the first */
     enum app_err err = api_require_token(req, res);
     if (err != APP_OK)
         goto out;
@@ -463,6 +472,8 @@ enum app_err updates_retract(struct http_req *req, struct http_res *res)
         err = http_problem(req, res, APP_ERR_NOT_FOUND, "no such update", NULL);
         goto out;
     }
+    if (strcmp(db_result_value(r, 0, 1), "t") == 0)
+        before = xstrdup(db_result_value(r, 0, 0));
     db_result_free(r);
     r = NULL;
     if ((err = api_require_role(req, res, ROLE_EDITOR)) != APP_OK ||
@@ -476,7 +487,11 @@ enum app_err updates_retract(struct http_req *req, struct http_res *res)
                             json_string_value(json_object_get(body, "reason"))};
     if ((err = api_exec(req, res, &update_stmts[STMT_RETRACT], 3, params, &r)) != APP_OK)
         goto out;
-    err = api_reply_row(req, res, 200, r, -1, "no such update");
+    if (before != NULL && db_result_rows(r) == 1)
+        err = audit_record(req, res, "retract", "update", req->params[0], before,
+                           db_result_value(r, 0, 0));
+    if (err == APP_OK)
+        err = api_reply_row(req, res, 200, r, -1, "no such update");
     if (err == APP_OK) {
         free(res->etag);
         res->etag = etag_for_bytes(res->body, res->body_len, false);
@@ -484,5 +499,6 @@ enum app_err updates_retract(struct http_req *req, struct http_res *res)
 out:
     db_result_free(r);
     json_decref(body);
+    free(before);
     return err;
 }
