@@ -17,6 +17,7 @@ enum route_flags {
     ROUTE_CSV = 1u << 1,      /* also answers text/csv */
     ROUTE_NO_RETRY = 1u << 2, /* never re-run after a lost connection */
     ROUTE_NO_AUTH = 1u << 3,  /* operations endpoints: a sent token is not looked at */
+    ROUTE_SECRET_ANSWER = 1u << 4, /* the answer holds a secret: kept only sealed for replays */
 };
 
 struct route {

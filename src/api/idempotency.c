@@ -1,6 +1,7 @@
 #include "api/idempotency.h"
 
 #include "core/xalloc.h"
+#include "http/router.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,8 @@ static struct db_stmt idempotency_stmts[] = {
     /* used by idempotency_check() */
     {"idempotency_find",
      "SELECT method = $3 AND path = $4 AND body_hash = sha256(decode($5, 'hex')),"
-     "       status, content_type, location, etag, body"
+     "       status, content_type, location, etag,"
+     "       coalesce(body, pgp_sym_decrypt(sealed, $6 || ':' || key))"
      " FROM idempotency_keys"
      " WHERE token_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'",
      -1},
@@ -23,12 +25,15 @@ static struct db_stmt idempotency_stmts[] = {
      "                 AND ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys"
      "                   WHERE created_at < now() - interval '24 hours' LIMIT 100)))"
      " INSERT INTO idempotency_keys (token_id, key, method, path, body_hash, status,"
-     "   content_type, location, etag, body)"
-     " VALUES ($1, $2, $3, $4, sha256(decode($5, 'hex')), $6::int, $7, $8, $9, $10)"
+     "   content_type, location, etag, body, sealed)"
+     " VALUES ($1, $2, $3, $4, sha256(decode($5, 'hex')), $6::int, $7, $8, $9,"
+     "  CASE WHEN $11::text IS NULL THEN $10 END,"
+     "  CASE WHEN $11::text IS NOT NULL"
+     "   THEN pgp_sym_encrypt($10, $11 || ':' || $2, 'cipher-algo=aes256, s2k-mode=1') END)"
      " ON CONFLICT (token_id, key) DO UPDATE SET method = EXCLUDED.method, path = EXCLUDED.path,"
      "   body_hash = EXCLUDED.body_hash, status = EXCLUDED.status,"
      "   content_type = EXCLUDED.content_type, location = EXCLUDED.location,"
-     "   etag = EXCLUDED.etag, body = EXCLUDED.body, created_at = now()",
+     "   etag = EXCLUDED.etag, body = EXCLUDED.body, sealed = EXCLUDED.sealed, created_at = now()",
      -1},
 };
 
@@ -48,6 +53,18 @@ bool idempotency_key_valid(const char *key)
         if (key[i] < 0x20 || key[i] > 0x7e)
             return false;
     return true;
+}
+
+/* The caller's raw bearer token (borrowed): the key that seals answers holding secrets. */
+static const char *bearer_secret(const struct http_req *req)
+{
+    const char *header = http_req_header(req, "Authorization");
+    if (header == NULL || strlen(header) < 8)
+        return "";
+    header += 7;
+    while (*header == ' ')
+        header++;
+    return header;
 }
 
 /* @return the body as a new hex string (the fingerprint is computed by PostgreSQL). */
@@ -95,8 +112,9 @@ enum app_err idempotency_check(struct http_req *req, struct http_res *res, const
                             "a request with this Idempotency-Key is still in progress", NULL);
     }
     char *hex = body_hex(req);
-    const char *params[] = {req->who.token_id, key, req->method, req->path, hex};
-    err = api_exec(req, res, &idempotency_stmts[STMT_FIND], 5, params, &r);
+    const char *params[] = {req->who.token_id, key, req->method, req->path, hex,
+                            bearer_secret(req)};
+    err = api_exec(req, res, &idempotency_stmts[STMT_FIND], 6, params, &r);
     free(hex);
     if (err != APP_OK)
         return err;
@@ -126,11 +144,12 @@ enum app_err idempotency_store(struct http_req *req, struct http_res *res, const
                             res->content_type,
                             http_res_header_get(res, "Location"),
                             res->no_etag ? NULL : res->etag,
-                            res->body ? res->body : ""};
+                            res->body ? res->body : "",
+                            (req->route->flags & ROUTE_SECRET_ANSWER) ? bearer_secret(req) : NULL};
     struct db_result *r = NULL;
     struct http_res scratch;
     memset(&scratch, 0, sizeof scratch);
-    enum app_err err = api_exec(req, &scratch, &idempotency_stmts[STMT_INSERT], 10, params, &r);
+    enum app_err err = api_exec(req, &scratch, &idempotency_stmts[STMT_INSERT], 11, params, &r);
     free(hex);
     db_result_free(r);
     if (err != APP_OK) {

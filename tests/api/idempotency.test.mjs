@@ -102,3 +102,23 @@ describe('Idempotency-Key', () => {
     assert.equal(third.headers.get('idempotent-replayed'), 'true');
   });
 });
+
+describe('Idempotency-Key on token creation', () => {
+  test('the new secret is replayed to its caller but never stored readable', async () => {
+    const server = await startServer();
+    try {
+      const admin = await server.token('admin');
+      const me = (await server.request('GET', '/v1/me', { token: admin })).json;
+      const opts = { token: admin, body: { name: 'script' }, headers: { 'Idempotency-Key': 'tok-1' } };
+      const first = await server.request('POST', `/v1/users/${me.user.id}/tokens`, opts);
+      assert.equal(first.status, 201, first.text);
+      const again = await server.request('POST', `/v1/users/${me.user.id}/tokens`, opts);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(again.text, first.text);
+      const secret = first.json.token;
+      const dump = sql(server.db, "SELECT coalesce(body, '') || encode(coalesce(sealed, ''), 'escape') FROM idempotency_keys");
+      assert.ok(!dump.includes(secret), 'the token secret is stored readable');
+      assert.equal(sql(server.db, "SELECT count(*) FROM api_tokens WHERE name = 'script'"), '1');
+    } finally { await server.stop(); }
+  });
+});
