@@ -364,7 +364,7 @@ describe('database deadlines and the pool', () => {
     const server = await startServer();
     try {
       assert.equal((await server.request('GET', '/v1/resolutions')).status, 200);
-      sql(server.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tracker' AND pid <> pg_backend_pid()");
+      sql(server.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tracker' AND datname = current_database() AND pid <> pg_backend_pid()");
       await sleep(100);
       const r = await server.request('GET', '/v1/resolutions');
       assert.equal(r.status, 200, r.text);
