@@ -10,6 +10,8 @@
  */
 #include "api/bundles.h"
 
+#include "api/audit.h"
+
 #include "api/resolutions.h"
 #include "core/xalloc.h"
 #include "json/jsonx.h"
@@ -449,9 +451,12 @@ static enum app_err import_reply(struct http_req *req, struct http_res *res,
     if (db_result_rows(r) != 1)
         return http_problem(req, res, APP_ERR_INTERNAL, "the import gave no answer", NULL);
     if (db_result_is_null(r, 0, 1)) {
-        http_res_body(res, 200, "application/json", db_result_value(r, 0, 0),
-                      db_result_length(r, 0, 0));
-        return APP_OK;
+        enum app_err err = audit_record(req, res, "import", "import", NULL, NULL,
+                                        db_result_value(r, 0, 0));
+        if (err == APP_OK)
+            http_res_body(res, 200, "application/json", db_result_value(r, 0, 0),
+                          db_result_length(r, 0, 0));
+        return err;
     }
     bool conflict = strcmp(db_result_value(r, 0, 1), "409") == 0;
     return http_problem_field(

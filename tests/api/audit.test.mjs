@@ -67,6 +67,18 @@ describe('audit trail', () => {
     }
   });
 
+  test('an import is one entry with the counts as after', async () => {
+    const fs = await import('node:fs');
+    const bundle = JSON.parse(fs.readFileSync(new URL('../../data/resolution-2021-11-15.json', import.meta.url)));
+    const imported = await server.request('POST', '/v1/import', { token: editor, body: bundle });
+    assert.equal(imported.status, 200, imported.text);
+    const r = await server.request('GET', '/v1/audit?entity=import', { token: admin });
+    assert.equal(r.json.items.length, 1);
+    assert.equal(r.json.items[0].action, 'import');
+    assert.equal(r.json.items[0].entity_id, null);
+    assert.deepEqual(r.json.items[0].after, imported.json);
+  });
+
   test('only admins read it', async () => {
     assertProblem(assert, await server.request('GET', '/v1/audit'), 401);
     assertProblem(assert, await server.request('GET', '/v1/audit', { token: editor }), 403);
