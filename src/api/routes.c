@@ -7,6 +7,7 @@
 #include "api/bundles.h"
 #include "api/idempotency.h"
 #include "api/recommendations.h"
+#include "api/reports.h"
 #include "api/resolutions.h"
 #include "api/sectors.h"
 #include "api/updates.h"
@@ -74,6 +75,19 @@ static const struct route routes[] = {
      .flags = ROUTE_SECRET_ANSWER},
     {.method = "DELETE", .pattern = "/v1/tokens/{id}", .handler = users_tokens_revoke},
     {.method = "GET", .pattern = "/v1/audit", .handler = audit_list, .flags = ROUTE_CSV},
+
+    {.method = "GET", .pattern = "/v1/reports/summary", .handler = reports_summary,
+     .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/reports/agencies", .handler = reports_agencies,
+     .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/reports/overdue", .handler = reports_overdue,
+     .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/reports/timeline", .handler = reports_timeline,
+     .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/reports/activity", .handler = reports_activity,
+     .flags = ROUTE_CSV},
+    {.method = "GET", .pattern = "/v1/reports/stale", .handler = reports_stale,
+     .flags = ROUTE_CSV},
     {.pattern = NULL},
 };
 
@@ -90,6 +104,7 @@ void api_register_statements(void)
     idempotency_register_statements();
     audit_register_statements();
     users_register_statements();
+    reports_register_statements();
     resolutions_register_statements();
     sectors_register_statements();
     agencies_register_statements();
