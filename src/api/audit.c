@@ -1,5 +1,6 @@
 #include "api/audit.h"
 
+#include "api/csv.h"
 #include "api/cursor.h"
 #include "json/jsonx.h"
 
@@ -37,9 +38,23 @@ static struct db_stmt audit_stmts[] = {
      "     'request_id', (a).request_id) ORDER BY n) FROM shown), '[]'),"
      "   'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)",
      -1},
+    /* used by audit_list() for CSV: every matching entry, newest first; $1 actor, $2 entity,
+       $3 entity_id, $4 since, $5 lang */
+    {"audit_csv",
+     "SELECT audit_csv(a, $5) FROM audit_log a"
+     " WHERE ($1::uuid IS NULL OR a.actor_id = $1::uuid)"
+     "   AND ($2::audit_entity IS NULL OR a.entity = $2::audit_entity)"
+     "   AND ($3::uuid IS NULL OR a.entity_id = $3::uuid)"
+     "   AND ($4::timestamptz IS NULL OR a.at > $4::timestamptz)"
+     " ORDER BY a.at DESC, a.id DESC",
+     -1},
 };
 
-enum { STMT_INSERT, STMT_LIST };
+enum { STMT_INSERT, STMT_LIST, STMT_CSV };
+
+/* the members of an entry, actor flattened; before and after are JSON text (audit_csv) */
+#define AUDIT_CSV_HEADER                                                                       \
+    "id,at,actor.id,actor.name,actor.role,action,entity,entity_id,before,after,request_id\r\n"
 
 void audit_register_statements(void)
 {
@@ -52,6 +67,8 @@ enum app_err audit_record(struct http_req *req, struct http_res *res, const char
 {
     if (req->who.role != ROLE_EDITOR && req->who.role != ROLE_ADMIN)
         return APP_OK;
+    if (before != NULL && after != NULL && strcmp(before, after) == 0)
+        return APP_OK; /* a write that changed nothing (PATCH {}) leaves no trace */
     const char *role = req->who.role == ROLE_ADMIN ? "admin" : "editor";
     const char *params[] = {req->who.user_id, req->who.name, role, action, entity,
                             entity_id,        before,        after, req->request_id};
@@ -95,13 +112,20 @@ enum app_err audit_list(struct http_req *req, struct http_res *res)
     int limit;
     const char *cursor, *lang, *f[4];
     char *key[2] = {NULL, NULL};
+    bool csv = false;
     enum app_err err = api_require_role(req, res, ROLE_ADMIN);
     if (err == APP_OK)
+        err = csv_wanted(req, res, &csv);
+    if (err == APP_OK && !csv) /* limit and cursor do not apply to CSV */
         err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
         err = api_lang(req, res, &lang);
     if (err == APP_OK)
         err = audit_filters(req, res, f);
+    if (err == APP_OK && csv) {
+        const char *params[] = {f[0], f[1], f[2], f[3], lang};
+        return csv_stream(req, res, AUDIT_CSV_HEADER, &audit_stmts[STMT_CSV], 5, params);
+    }
     if (err == APP_OK)
         err = api_cursor(req, res, cursor, "tu", key);
     if (err != APP_OK)

@@ -7,6 +7,8 @@
  */
 #include "api/recommendations.h"
 
+#include "api/audit.h"
+
 #include "api/cursor.h"
 #include "api/resolutions.h"
 #include "json/jsonx.h"
@@ -209,7 +211,9 @@ static struct db_stmt rec_stmts[] = {
     /* used by recommendations_patch(): $1 id, $2 body, $3 expected version (0 = any),
        $4 sector id; the version moves only when a value changes */
     {"recommendations_update",
-     "UPDATE recommendations r SET"
+     "WITH before AS (SELECT recommendation_json(r, NULL)::text AS j FROM recommendations r"
+     "                WHERE r.id = $1)"
+     " UPDATE recommendations r SET"
      " sector_id = " REC_NEW_SECTOR ", code = " REC_NEW_CODE ", number = " REC_NEW_NUMBER ","
      " text = " REC_NEW_TEXT ", summary = " REC_NEW_SUMMARY ", target_date = " REC_NEW_TARGET ","
      " budget_amount = " REC_NEW_AMOUNT ", budget_currency = " REC_NEW_CURRENCY ","
@@ -218,8 +222,11 @@ static struct db_stmt rec_stmts[] = {
      " updated_at = CASE WHEN " REC_CHANGED " THEN now() ELSE r.updated_at END"
      " FROM (SELECT $2::jsonb AS b) x"
      " WHERE r.id = $1 AND ($3::bigint = 0 OR r.version = $3::bigint)"
-     " RETURNING recommendation_json(r, NULL)::text, r.version",
+     " RETURNING recommendation_json(r, NULL)::text, r.version, (SELECT j FROM before)",
      -1},
+    /* used by recommendations_put_agencies(): the representation before, for the audit trail */
+    {"recommendations_before",
+     "SELECT recommendation_json(r, NULL)::text FROM recommendations r WHERE r.id = $1", -1},
     /* used by recommendations_put_agencies() */
     {"recommendations_assign", "SELECT * FROM recommendation_assign($1::uuid, $2::jsonb)", -1},
     /* used by recommendations_history(): $1 id, $2 limit, cursor $3..$6 (effective_on, at,
@@ -260,6 +267,7 @@ enum {
     STMT_CREATE,
     STMT_PATCH_REFS,
     STMT_UPDATE,
+    STMT_BEFORE,
     STMT_ASSIGN,
     STMT_HISTORY,
 };
@@ -613,6 +621,9 @@ enum app_err recommendations_create(struct http_req *req, struct http_res *res)
     if (err == APP_OK)
         err = ref_errors(req, res, r, 3);
     if (err == APP_OK)
+        err = audit_record(req, res, "create", "recommendation", db_result_value(r, 0, 2), NULL,
+                           db_result_value(r, 0, 0));
+    if (err == APP_OK)
         err = api_reply_row(req, res, 201, r, 1, "no such recommendation");
     if (err != APP_OK)
         goto out;
@@ -672,10 +683,14 @@ enum app_err recommendations_patch(struct http_req *req, struct http_res *res)
     err = code_conflict(req, res, api_exec(req, res, &rec_stmts[STMT_UPDATE], 4, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0)
+    if (db_result_rows(r) == 0) {
         err = http_problem(req, res, APP_ERR_PRECONDITION,
                            "the recommendation changed since the ETag in If-Match", NULL);
-    else
+        goto out;
+    }
+    err = audit_record(req, res, "update", "recommendation", id, db_result_value(r, 0, 2),
+                       db_result_value(r, 0, 0));
+    if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such recommendation");
 out:
     db_result_free(r);
@@ -688,7 +703,7 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
 {
     char id[37];
     json_t *body = NULL;
-    struct db_result *r = NULL;
+    struct db_result *r = NULL, *before = NULL;
     char *text = NULL;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
@@ -700,13 +715,20 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
     if (err != APP_OK)
         goto out;
     text = api_json_text(body);
+    const char *id_param[] = {id};
+    if ((err = api_exec(req, res, &rec_stmts[STMT_BEFORE], 1, id_param, &before)) != APP_OK)
+        goto out;
     const char *params[] = {id, text};
     err = api_exec(req, res, &rec_stmts[STMT_ASSIGN], 2, params, &r);
     if (err == APP_OK)
         err = ref_errors(req, res, r, 2);
+    if (err == APP_OK && db_result_rows(before) == 1)
+        err = audit_record(req, res, "assign", "recommendation", id,
+                           db_result_value(before, 0, 0), db_result_value(r, 0, 0));
     if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "no such recommendation");
 out:
+    db_result_free(before);
     db_result_free(r);
     free(text);
     json_decref(body);

@@ -136,7 +136,7 @@ describe('role × endpoint matrix', () => {
     }
   });
 
-  test('revoking tokens: admin any, a user their own, another user\\'s is 404', async () => {
+  test('revoking tokens: admin any, a user their own, another user’s token is 404', async () => {
     const me = (await server.request('GET', '/v1/me', { token: creds.monitor })).json;
     const other = (await server.request('POST', `/v1/users/${ids.editorUser}/tokens`, { token: creds.admin, body: { name: 'other' } })).json;
     assert.equal((await server.request('DELETE', `/v1/tokens/${other.id}`, { token: creds.monitor })).status, 404);
