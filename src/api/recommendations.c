@@ -8,6 +8,7 @@
 #include "api/recommendations.h"
 
 #include "api/audit.h"
+#include "api/csv.h"
 
 #include "api/cursor.h"
 #include "api/resolutions.h"
@@ -129,6 +130,20 @@ static const struct jsonx_field rec_assign_fields[] = {
     "                                              ORDER BY n) FROM shown), '[]'),"            \
     "                          'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)"
 
+/* Every matching row as CSV lines, in the order @a order; $12 is the language. */
+#define REC_CSV_SQL(order)                                                                     \
+    "SELECT recommendation_csv(r, $12) FROM recommendations r" REC_LIST_WHERE                  \
+    " ORDER BY " order
+
+#define REC_CSV_HEADER                                                                         \
+    "id,resolution_id,sector_id,code,number,text,summary,response,status,progress,"           \
+    "agency_status,lead_agency.id,lead_agency.slug,lead_agency.name,lead_agency.acronym,"      \
+    "supporting_agencies,target_date,budget.amount,budget.currency,themes,sdgs,updates_count," \
+    "last_update_at,created_at,updated_at,version\r\n"
+
+#define HISTORY_CSV_HEADER                                                                     \
+    "at,effective_on,field,from,to,update_id,source,actor.id,actor.name,actor.role\r\n"
+
 /* the new value of a member in a PATCH: b is the body, r the row before */
 #define REC_SET(m, expr, col) "CASE WHEN b ? '" m "' THEN " expr " ELSE r." col " END"
 #define REC_NEW_SECTOR REC_SET("sector", "$4::uuid", "sector_id")
@@ -191,6 +206,22 @@ static struct db_stmt rec_stmts[] = {
                   "  coalesce($15::uuid, " REC_UUID_MIN "))",
                   "coalesce(r.target_date, 'infinity'::date), r.id",
                   "jsonb_build_array((r).target_date, (r).id)"),
+     -1},
+    /* used by recommendations_list() for CSV, one per sort */
+    {"recommendations_csv_code",
+     REC_CSV_SQL("r.adopted_on, r.resolution_id, r.sector_position, r.number, r.id"), -1},
+    {"recommendations_csv_updated", REC_CSV_SQL("r.updated_at DESC, r.id DESC"), -1},
+    {"recommendations_csv_target",
+     REC_CSV_SQL("coalesce(r.target_date, 'infinity'::date), r.id"), -1},
+    /* used by recommendations_history() for CSV: $1 id, $2 lang (unused: nothing is localized) */
+    {"recommendations_history_csv",
+     "SELECT csv_line(ts_text(h.at), h.effective_on::text, h.field, h.from_value #>> '{}',"
+     "  h.value #>> '{}', h.update_id::text, h.source::text, h.author_id::text, h.author_name,"
+     "  h.author_role::text)"
+     " FROM recommendation_history h WHERE h.recommendation_id = $1"
+     " ORDER BY h.effective_on, h.at, h.update_id,"
+     "  CASE h.field WHEN 'status' THEN 1 WHEN 'agency_status' THEN 2 WHEN 'response' THEN 3"
+     "  ELSE 4 END",
      -1},
     /* used by list_filter_ids(): the filters that name things */
     {"recommendations_filter_resolution", "SELECT recommendation_resolution_id($1)", -1},
@@ -261,6 +292,10 @@ enum {
     STMT_LIST_CODE,
     STMT_LIST_UPDATED,
     STMT_LIST_TARGET,
+    STMT_CSV_CODE, /* the CSV statements follow the list ones in the same order */
+    STMT_CSV_UPDATED,
+    STMT_CSV_TARGET,
+    STMT_HISTORY_CSV,
     STMT_FILTER_RESOLUTION,
     STMT_FILTER_SECTOR,
     STMT_FILTER_AGENCY,
@@ -501,11 +536,21 @@ enum app_err recommendations_list(struct http_req *req, struct http_res *res)
     const char *cursor;
     char *key[CURSOR_MAX_PARTS] = {NULL};
     const char *shape = "duiiu";
-    enum app_err err = api_page_params(req, res, &limit, &cursor);
+    bool csv = false;
+    enum app_err err = csv_wanted(req, res, &csv);
+    if (err == APP_OK && !csv)
+        err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
         err = list_query(req, res, &q);
     if (err != APP_OK)
         return err;
+    if (csv) {
+        const char *params[] = {or_null(q.resolution), or_null(q.sector), or_null(q.agency),
+                                or_null(q.lead), q.status, q.response, q.theme, q.sdg, q.overdue,
+                                q.updated_since, q.q, q.lang};
+        int stmt = STMT_CSV_CODE + (q.sort - STMT_LIST_CODE);
+        return csv_stream(req, res, REC_CSV_HEADER, &rec_stmts[stmt], 12, params);
+    }
     if (q.sort == STMT_LIST_UPDATED)
         shape = "tu";
     else if (q.sort == STMT_LIST_TARGET)
@@ -743,7 +788,14 @@ enum app_err recommendations_history(struct http_req *req, struct http_res *res)
     int limit;
     const char *cursor;
     char *key[4] = {NULL};
-    enum app_err err = recommendations_find(req, res, req->params[0], id);
+    bool csv = false;
+    enum app_err err = csv_wanted(req, res, &csv);
+    if (err == APP_OK)
+        err = recommendations_find(req, res, req->params[0], id);
+    if (err == APP_OK && csv) {
+        const char *params[] = {id};
+        return csv_stream(req, res, HISTORY_CSV_HEADER, &rec_stmts[STMT_HISTORY_CSV], 1, params);
+    }
     if (err == APP_OK)
         err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
