@@ -26,6 +26,14 @@ enum app_err bundles_import(struct http_req *req, struct http_res *res);
 enum app_err bundles_export(struct http_req *req, struct http_res *res);
 
 /**
+ * Validates the bundle @a doc (any JSON value) without touching the database: members, types
+ * and the references it can check inside the bundle (also the fuzzing entry, tests/fuzz).
+ * @param[out] errors a new array of {field, message}, empty when the bundle is valid
+ * @return a new array of [pointer, slug] for the agencies it names but does not carry
+ */
+json_t *bundle_validate(json_t *doc, json_t **errors);
+
+/**
  * `tracker import FILE`: imports the bundle in @a text (@a len bytes, borrowed) on a connection
  * of its own; prints the counts on stdout, or one line naming the problem on stderr.
  * @return the exit status: 0 imported, 1 otherwise

@@ -421,7 +421,7 @@ static bool check_top(struct bundle_check *c, json_t *doc)
  * @param[out] errors a new array of {field, message}, empty when the bundle is valid
  * @return a new array of [pointer, slug] for the agencies it names but does not carry
  */
-static json_t *bundle_validate(json_t *doc, json_t **errors)
+json_t *bundle_validate(json_t *doc, json_t **errors)
 {
     struct bundle_check c = {json_array(), json_object(), json_object(),
                              json_object(), json_object(), json_array()};

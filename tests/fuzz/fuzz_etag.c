@@ -1,0 +1,97 @@
+/*
+ * Conditional request headers: etag_none_match() (If-None-Match, weak comparison) and
+ * etag_if_match_version() (If-Match on PATCH) with any header bytes.
+ *
+ * Input: the header value, then optionally a newline and the bytes of a representation; the
+ * harness builds the tags the server would send for it (versioned, strong and weak).
+ * Checks: If-Match reads -1, 0 ("*") or a positive version; a tag matches itself, and its weak
+ * form, in If-None-Match; If-Match gives back the version of a versioned tag, also after a list
+ * of other tags; a tag appended to a well-formed list still matches.
+ */
+#include "fuzz.h"
+
+#include "core/xalloc.h"
+#include "http/etag.h"
+
+/* The version a representation carries: positive, from its first bytes. */
+static long long version_of(const char *rep, size_t len)
+{
+    unsigned long long v = 0;
+    memcpy(&v, rep, len < sizeof v ? len : sizeof v);
+    v >>= 1; /* within long long */
+    return v == 0 ? 1 : (long long)v;
+}
+
+/* Does @a header hold only quoted tags, W/ prefixes, commas and spaces (RFC 9110's list)? */
+static bool well_formed_list(const char *h)
+{
+    while (*h) {
+        if (*h == ' ' || *h == '\t' || *h == ',') {
+            h++;
+            continue;
+        }
+        if (h[0] == 'W' && h[1] == '/')
+            h += 2;
+        if (*h != '"')
+            return false;
+        const char *q = strchr(h + 1, '"');
+        if (q == NULL)
+            return false;
+        h = q + 1;
+        if (*h != '\0' && *h != ',' && *h != ' ' && *h != '\t')
+            return false;
+    }
+    return true;
+}
+
+static void check_tag(const char *header, const char *tag)
+{
+    FUZZ_CHECK(etag_none_match(tag, tag));
+    const char *opaque = strncmp(tag, "W/", 2) == 0 ? tag + 2 : tag;
+    char *weak = xasprintf("W/%s", opaque);
+    FUZZ_CHECK(etag_none_match(weak, tag) && etag_none_match(opaque, tag));
+    free(weak);
+    if (well_formed_list(header)) {
+        char *list = xasprintf("%s, %s", header, tag);
+        FUZZ_CHECK(etag_none_match(list, tag));
+        free(list);
+    }
+    (void)etag_none_match(header, tag);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *header = fuzz_cstr(data, size);
+    const char *rep = "";
+    size_t rep_len = 0;
+    char *nl = memchr(header, '\n', strlen(header));
+    if (nl != NULL) {
+        *nl = '\0';
+        rep = nl + 1;
+        rep_len = strlen(rep);
+    }
+    long long got = etag_if_match_version(header);
+    FUZZ_CHECK(got >= -1);
+    FUZZ_CHECK(!etag_none_match(header, NULL) && !etag_none_match(NULL, header));
+
+    long long version = version_of(rep, rep_len);
+    char *versioned = etag_for_version(version, rep, rep_len);
+    char *strong = etag_for_bytes(rep, rep_len, false);
+    char *weak = etag_for_bytes(rep, rep_len, true);
+    FUZZ_CHECK(etag_if_match_version(versioned) == version);
+    if (well_formed_list(header) && got != 0) {
+        /* the first versioned tag wins: this one, unless the header already named one */
+        char *list = xasprintf("%s, %s", header, versioned);
+        long long v = etag_if_match_version(list);
+        FUZZ_CHECK(got > 0 ? v == got : v == version);
+        free(list);
+    }
+    check_tag(header, versioned);
+    check_tag(header, strong);
+    check_tag(header, weak);
+    free(weak);
+    free(strong);
+    free(versioned);
+    free(header);
+    return 0;
+}
