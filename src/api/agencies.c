@@ -8,7 +8,7 @@
 #include "api/agencies.h"
 
 #include "api/audit.h"
-
+#include "api/csv.h"
 #include "api/cursor.h"
 #include "json/jsonx.h"
 
@@ -66,6 +66,16 @@ static struct db_stmt agency_stmts[] = {
      "                                              FROM shown), '[]'),"
      "                          'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)",
      -1},
+    /* used by agencies_list() for CSV: every matching agency, one CSV line each (sorted in
+     * the subquery, so each line is built as it streams out, not all before a sort);
+     * $1 archived, $2 lang, $3 kind, $4 q */
+    {"agencies_csv",
+     "SELECT agency_csv(x.a, $2) FROM (SELECT a FROM agencies a"
+     " WHERE (a.archived_at IS NOT NULL) = $1::boolean"
+     "   AND ($3::agency_kind IS NULL OR a.kind = $3::agency_kind)"
+     "   AND ($4::text IS NULL OR agency_matches(a, $4::text))"
+     " ORDER BY a.slug COLLATE \"C\") x",
+     -1},
     /* used by agencies_create(): $1 body, parent_id already an id */
     {"agencies_insert",
      "INSERT INTO agencies AS a (id, slug, name, kind, acronym, parent_id, website)"
@@ -105,7 +115,20 @@ static struct db_stmt agency_stmts[] = {
      -1},
 };
 
-enum { STMT_FIND, STMT_GET, STMT_LIST, STMT_INSERT, STMT_UPDATE, STMT_CYCLE, STMT_SET_ARCHIVED };
+enum {
+    STMT_FIND,
+    STMT_GET,
+    STMT_LIST,
+    STMT_CSV,
+    STMT_INSERT,
+    STMT_UPDATE,
+    STMT_CYCLE,
+    STMT_SET_ARCHIVED
+};
+
+/* the members of agency_json, in order */
+#define AGENCY_CSV_HEADER                                                                      \
+    "id,slug,name,acronym,kind,parent_id,website,archived_at,created_at,updated_at,version\r\n"
 
 void agencies_register_statements(void)
 {
@@ -197,13 +220,20 @@ enum app_err agencies_list(struct http_req *req, struct http_res *res)
     int limit;
     const char *cursor, *lang, *archived, *kind, *q;
     char *key[1] = {NULL};
-    enum app_err err = api_page_params(req, res, &limit, &cursor);
+    bool csv = false;
+    enum app_err err = csv_wanted(req, res, &csv);
+    if (err == APP_OK && !csv) /* limit and cursor do not apply to CSV */
+        err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
         err = api_lang(req, res, &lang);
     if (err == APP_OK)
         err = api_archived_param(req, res, &archived);
     if (err == APP_OK)
         err = agencies_filters(req, res, &kind, &q);
+    if (err == APP_OK && csv) {
+        const char *params[] = {archived, lang, kind, q};
+        return csv_stream(req, res, AGENCY_CSV_HEADER, &agency_stmts[STMT_CSV], 4, params);
+    }
     if (err == APP_OK)
         err = api_cursor(req, res, cursor, "s", key);
     if (err != APP_OK)

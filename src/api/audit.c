@@ -38,15 +38,16 @@ static struct db_stmt audit_stmts[] = {
      "     'request_id', (a).request_id) ORDER BY n) FROM shown), '[]'),"
      "   'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)",
      -1},
-    /* used by audit_list() for CSV: every matching entry, newest first; $1 actor, $2 entity,
-       $3 entity_id, $4 since, $5 lang */
+    /* used by audit_list() for CSV: every matching entry, newest first (sorted in the subquery,
+       so each line is built as it streams out); $1 actor, $2 entity, $3 entity_id, $4 since,
+       $5 lang */
     {"audit_csv",
-     "SELECT audit_csv(a, $5) FROM audit_log a"
+     "SELECT audit_csv(x.a, $5) FROM (SELECT a FROM audit_log a"
      " WHERE ($1::uuid IS NULL OR a.actor_id = $1::uuid)"
      "   AND ($2::audit_entity IS NULL OR a.entity = $2::audit_entity)"
      "   AND ($3::uuid IS NULL OR a.entity_id = $3::uuid)"
      "   AND ($4::timestamptz IS NULL OR a.at > $4::timestamptz)"
-     " ORDER BY a.at DESC, a.id DESC",
+     " ORDER BY a.at DESC, a.id DESC) x",
      -1},
 };
 

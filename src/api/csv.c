@@ -100,7 +100,13 @@ enum app_err csv_stream(struct http_req *req, struct http_res *res, const char *
     struct db_conn *conn = api_db(req, res);
     if (conn == NULL)
         return APP_ERR_UNAVAILABLE;
-    enum db_status st = db_stream_start(conn, stmt, nparams, params);
+    /* a download lasts as long as the client reads: the statement timeout would cut it, so it is
+       lifted for this transaction only; a stalled client is bounded by the idle timeout */
+    enum db_status st = db_begin(conn);
+    if (st == DB_OK)
+        st = db_exec_script(conn, "SET LOCAL statement_timeout = 0");
+    if (st == DB_OK)
+        st = db_stream_start(conn, stmt, nparams, params);
     struct db_result *first = NULL;
     if (st == DB_OK)
         st = db_stream_next(conn, &first); /* errors surface here, before any byte is sent */

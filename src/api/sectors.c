@@ -6,7 +6,7 @@
 #include "api/sectors.h"
 
 #include "api/audit.h"
-
+#include "api/csv.h"
 #include "api/cursor.h"
 #include "api/resolutions.h"
 #include "json/jsonx.h"
@@ -76,6 +76,14 @@ static struct db_stmt sector_stmts[] = {
      "                                              FROM shown), '[]'),"
      "                          'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)",
      -1},
+    /* used by sectors_list() for CSV: every sector, one CSV line each (sorted in the subquery,
+     * so each line is built as it streams out); $1 resolution, $2 lang */
+    {"sectors_csv",
+     "SELECT sector_csv(x.s, $2,"
+     "  (SELECT r.source_language FROM resolutions r WHERE r.id = $1::uuid))"
+     " FROM (SELECT s FROM sectors s WHERE s.resolution_id = $1::uuid"
+     "       ORDER BY s.position, s.code COLLATE \"C\") x",
+     -1},
     /* used by sectors_create(): $1 resolution, $2 body */
     {"sectors_insert",
      "INSERT INTO sectors AS s (id, resolution_id, code, position, title, participants)"
@@ -101,7 +109,12 @@ static struct db_stmt sector_stmts[] = {
      -1},
 };
 
-enum { STMT_EXISTS, STMT_GET, STMT_LIST, STMT_INSERT, STMT_UPDATE };
+enum { STMT_EXISTS, STMT_GET, STMT_LIST, STMT_CSV, STMT_INSERT, STMT_UPDATE };
+
+/* the members of sector_json, in order */
+#define SECTOR_CSV_HEADER                                                                      \
+    "id,resolution_id,code,position,title,participants,recommendations_count,created_at,"     \
+    "updated_at,version\r\n"
 
 void sectors_register_statements(void)
 {
@@ -122,14 +135,30 @@ static enum app_err sectors_find(struct http_req *req, struct http_res *res, con
     return err;
 }
 
+/* Answers every sector of resolution @a id as CSV, in the list's order. */
+static enum app_err sectors_csv(struct http_req *req, struct http_res *res, const char *id)
+{
+    const char *lang;
+    enum app_err err = api_lang(req, res, &lang);
+    if (err != APP_OK)
+        return err;
+    const char *params[] = {id, lang};
+    return csv_stream(req, res, SECTOR_CSV_HEADER, &sector_stmts[STMT_CSV], 2, params);
+}
+
 enum app_err sectors_list(struct http_req *req, struct http_res *res)
 {
     int limit;
     const char *cursor, *lang;
     char id[37];
     char *key[2] = {NULL, NULL};
+    bool csv = false;
     /* 404 (target unknown) comes before 400 (bad parameters) */
     enum app_err err = resolutions_find(req, res, req->params[0], id);
+    if (err == APP_OK)
+        err = csv_wanted(req, res, &csv);
+    if (err == APP_OK && csv) /* every sector: limit and cursor do not apply */
+        return sectors_csv(req, res, id);
     if (err == APP_OK)
         err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)

@@ -13,7 +13,7 @@
 #include "api/updates.h"
 
 #include "api/audit.h"
-
+#include "api/csv.h"
 #include "api/cursor.h"
 #include "http/etag.h"
 #include "json/jsonx.h"
@@ -53,6 +53,14 @@ static const struct jsonx_field retract_fields[] = {
     {.name = "reason", .type = JX_STRING, .flags = JX_REQUIRED},
     {.name = NULL},
 };
+
+/*
+ * What update_csv() takes besides the update: the author's agency, the retracting user. The CSV
+ * statements sort in a subquery, so each line is built as it streams out, not all before a sort.
+ */
+#define UPDATE_CSV_JOINS                                                                       \
+    " LEFT JOIN agencies ag ON ag.id = u.author_agency_id"                                     \
+    " LEFT JOIN users rb ON rb.id = u.retracted_by"
 
 static struct db_stmt update_stmts[] = {
     /* used by find_recommendation(): $2 the caller's agency (NULL unless an agency token) */
@@ -125,6 +133,28 @@ static struct db_stmt update_stmts[] = {
      "                          'next_cursor', (SELECT c FROM cur))::text,"
      "        CASE WHEN EXISTS (SELECT 1 FROM page WHERE n > $1::int) THEN (SELECT c FROM cur) END",
      -1},
+    /* used by updates_list_for_recommendation() for CSV: every update, newest first;
+     * $1 recommendation, $2 lang, $3 show retracted bodies */
+    {"updates_list_csv",
+     "SELECT update_csv(x.u, x.ag, x.rb, $2, $3::boolean) FROM (SELECT u, ag, rb"
+     " FROM updates u" UPDATE_CSV_JOINS " WHERE u.recommendation_id = $1::uuid"
+     " ORDER BY u.occurred_on DESC, u.created_at DESC, u.id DESC) x",
+     -1},
+    /* used by updates_feed() for CSV: every update the feed shows now (below the snapshot's
+     * xmin, as for a page), in feed order; $1 since, $2 resolution, $3 agency, $4 source,
+     * $5 lang, $6 show retracted bodies */
+    {"updates_feed_csv",
+     "WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x)"
+     " SELECT update_csv(x.u, x.ag, x.rb, $5, $6::boolean) FROM (SELECT u, ag, rb"
+     " FROM horizon h, updates u" UPDATE_CSV_JOINS " WHERE u.tx < h.x"
+     "   AND ($1::timestamptz IS NULL OR u.created_at > $1::timestamptz)"
+     "   AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM recommendations r"
+     "        WHERE r.id = u.recommendation_id AND r.resolution_id = $2::uuid))"
+     "   AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM recommendation_agencies ra"
+     "        WHERE ra.recommendation_id = u.recommendation_id AND ra.agency_id = $3::uuid))"
+     "   AND ($4::update_source IS NULL OR u.source = $4::update_source)"
+     " ORDER BY u.tx, u.seq) x",
+     -1},
     /* used by feed_ref(): filters take an id or a slug */
     {"updates_find_resolution", "SELECT id FROM resolutions WHERE id = $1::uuid OR slug = $2",
      -1},
@@ -139,9 +169,19 @@ enum {
     STMT_RETRACT,
     STMT_LIST,
     STMT_FEED,
+    STMT_LIST_CSV,
+    STMT_FEED_CSV,
     STMT_FIND_RESOLUTION,
     STMT_FIND_AGENCY
 };
+
+/* the members of update_json, in order, nested objects flattened (update_csv) */
+#define UPDATE_CSV_HEADER                                                                      \
+    "id,recommendation_id,body,status,progress,response,evidence,occurred_on,source,"         \
+    "author.id,author.name,author.role,author.agency.id,author.agency.slug,"                  \
+    "author.agency.name,author.agency.acronym,previous.status,previous.progress,"             \
+    "previous.response,previous.agency_status,created_at,retracted.at,retracted.by.id,"       \
+    "retracted.by.name,retracted.reason\r\n"
 
 void updates_register_statements(void)
 {
@@ -347,15 +387,23 @@ enum app_err updates_list_for_recommendation(struct http_req *req, struct http_r
     bool own_agency;
     const char *cursor, *lang;
     char *key[3] = {NULL, NULL, NULL};
-    enum app_err err = api_page_params(req, res, &limit, &cursor);
+    bool csv = false;
+    enum app_err err = csv_wanted(req, res, &csv);
+    if (err == APP_OK && !csv) /* limit and cursor do not apply to CSV */
+        err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
         err = api_lang(req, res, &lang);
-    if (err == APP_OK)
+    if (err == APP_OK && !csv)
         err = api_cursor(req, res, cursor, "dtu", key);
     if (err == APP_OK)
         err = updates_find_recommendation(req, res, &own_agency);
     if (err != APP_OK)
         goto out;
+    if (csv) {
+        const char *params[] = {req->params[0], lang, updates_show_retracted(req)};
+        err = csv_stream(req, res, UPDATE_CSV_HEADER, &update_stmts[STMT_LIST_CSV], 3, params);
+        goto out;
+    }
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {req->params[0], limit_text, key[0], key[1], key[2], lang,
@@ -425,10 +473,13 @@ enum app_err updates_feed(struct http_req *req, struct http_res *res)
     const char *cursor, *lang, *since, *source;
     char resolution[37], agency[37];
     char *key[2] = {NULL, NULL};
-    enum app_err err = api_page_params(req, res, &limit, &cursor);
+    bool csv = false;
+    enum app_err err = csv_wanted(req, res, &csv);
+    if (err == APP_OK && !csv) /* limit and cursor do not apply to CSV */
+        err = api_page_params(req, res, &limit, &cursor);
     if (err == APP_OK)
         err = api_lang(req, res, &lang);
-    if (err == APP_OK)
+    if (err == APP_OK && !csv)
         err = api_cursor(req, res, cursor, "xi", key);
     if (err == APP_OK)
         err = updates_feed_params(req, res, &since, &source);
@@ -438,6 +489,13 @@ enum app_err updates_feed(struct http_req *req, struct http_res *res)
         err = updates_feed_ref(req, res, "agency", STMT_FIND_AGENCY, agency);
     if (err != APP_OK)
         goto out;
+    if (csv) {
+        const char *params[] = {since, resolution[0] ? resolution : NULL,
+                                agency[0] ? agency : NULL, source, lang,
+                                updates_show_retracted(req)};
+        err = csv_stream(req, res, UPDATE_CSV_HEADER, &update_stmts[STMT_FEED_CSV], 6, params);
+        goto out;
+    }
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {limit_text, key[0], key[1], since,

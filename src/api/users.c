@@ -9,6 +9,7 @@
 #include "api/users.h"
 
 #include "api/audit.h"
+#include "api/csv.h"
 #include "api/cursor.h"
 #include "auth/auth.h"
 #include "json/jsonx.h"
@@ -73,6 +74,10 @@ static struct db_stmt users_stmts[] = {
      " ORDER BY x.created_at, x.id LIMIT $1::int + 1),"
      USERS_PAGE("$1", "user_json(x)", "jsonb_build_array(ts_text((x).created_at), (x).id)"),
      -1},
+    /* used by users_list() for CSV: every user, oldest first (sorted in the subquery, so each
+     * line is built as it streams out) */
+    {"users_csv",
+     "SELECT user_csv(s.x) FROM (SELECT x FROM users x ORDER BY x.created_at, x.id) s", -1},
     /* used by users_agency_resolve(): an agency by id or slug */
     {"users_agency_find", "SELECT id FROM agencies WHERE id = $1::uuid OR slug = $2", -1},
     /* used by users_create(): $1 body, $2 the resolved agency id */
@@ -124,6 +129,11 @@ static struct db_stmt users_stmts[] = {
      " ORDER BY x.created_at DESC, x.id DESC LIMIT $2::int + 1),"
      USERS_PAGE("$2", "token_json(x)", "jsonb_build_array(ts_text((x).created_at), (x).id)"),
      -1},
+    /* used by users_tokens_list() for CSV: every live token of user $1, newest first */
+    {"users_tokens_csv",
+     "SELECT token_csv(s.x) FROM (SELECT x FROM api_tokens x"
+     " WHERE x.user_id = $1 AND x.revoked_at IS NULL ORDER BY x.created_at DESC, x.id DESC) s",
+     -1},
     /* used by users_tokens_revoke(): whose token it is */
     {"users_token_owner", "SELECT user_id FROM api_tokens WHERE id = $1", -1},
     /* used by users_tokens_revoke(): no row when it was already revoked (nothing to audit) */
@@ -139,6 +149,7 @@ enum {
     STMT_FIND,
     STMT_GET,
     STMT_LIST,
+    STMT_CSV,
     STMT_AGENCY_FIND,
     STMT_INSERT,
     STMT_UPDATE,
@@ -146,9 +157,15 @@ enum {
     STMT_EXPIRY_OK,
     STMT_TOKEN_INSERT,
     STMT_TOKENS_LIST,
+    STMT_TOKENS_CSV,
     STMT_TOKEN_OWNER,
     STMT_TOKEN_REVOKE,
 };
+
+/* the members of user_json and token_json, in order */
+#define USER_CSV_HEADER                                                                        \
+    "id,name,email,role,agency_id,active,created_at,updated_at,version\r\n"
+#define TOKEN_CSV_HEADER "id,name,prefix,created_at,expires_at,last_used_at\r\n"
 
 void users_register_statements(void)
 {
@@ -289,6 +306,13 @@ static enum app_err users_email_conflict(struct http_req *req, struct http_res *
                               "/email", "is taken");
 }
 
+/* Users and tokens have no localized text, but any GET accepts ?lang: an invalid tag is 400. */
+static enum app_err users_lang_ok(struct http_req *req, struct http_res *res)
+{
+    const char *lang;
+    return api_lang(req, res, &lang);
+}
+
 /* Reads limit and cursor (created_at, id) of a list; @a limit_text gets the limit. */
 static enum app_err users_page(struct http_req *req, struct http_res *res, char *limit_text,
                                size_t len, char **key)
@@ -324,7 +348,14 @@ enum app_err users_list(struct http_req *req, struct http_res *res)
 {
     char limit_text[8];
     char *key[2] = {NULL, NULL};
+    bool csv = false;
     enum app_err err = api_require_role(req, res, ROLE_ADMIN);
+    if (err == APP_OK)
+        err = csv_wanted(req, res, &csv);
+    if (err == APP_OK)
+        err = users_lang_ok(req, res);
+    if (err == APP_OK && csv) /* every user: limit and cursor do not apply */
+        return csv_stream(req, res, USER_CSV_HEADER, &users_stmts[STMT_CSV], 0, NULL);
     if (err == APP_OK)
         err = users_page(req, res, limit_text, sizeof limit_text, key);
     if (err != APP_OK)
@@ -514,11 +545,20 @@ enum app_err users_tokens_list(struct http_req *req, struct http_res *res)
     struct users_row row;
     char limit_text[8];
     char *key[2] = {NULL, NULL};
+    bool csv = false;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = users_find(req, res, req->params[0], &row);
     if (err == APP_OK)
         err = api_require_role(req, res, ROLE_ADMIN);
+    if (err == APP_OK)
+        err = csv_wanted(req, res, &csv);
+    if (err == APP_OK)
+        err = users_lang_ok(req, res);
+    if (err == APP_OK && csv) { /* every live token: limit and cursor do not apply */
+        const char *id_param[] = {row.id};
+        return csv_stream(req, res, TOKEN_CSV_HEADER, &users_stmts[STMT_TOKENS_CSV], 1, id_param);
+    }
     if (err == APP_OK)
         err = users_page(req, res, limit_text, sizeof limit_text, key);
     if (err != APP_OK)
