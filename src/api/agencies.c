@@ -10,6 +10,7 @@
 #include "api/audit.h"
 #include "api/csv.h"
 #include "api/cursor.h"
+#include "api/writes.h"
 #include "json/jsonx.h"
 
 #include "core/xalloc.h"
@@ -351,15 +352,7 @@ enum app_err agencies_create(struct http_req *req, struct http_res *res)
     err = write_error(req, res, api_exec(req, res, &agency_stmts[STMT_INSERT], 1, params, &r));
     if (err != APP_OK)
         goto out;
-    err = audit_record(req, res, "create", "agency", db_result_value(r, 0, 2), NULL,
-                       db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 201, r, 1, "no such agency");
-    if (err == APP_OK) {
-        char *location = xasprintf("/v1/agencies/%s", db_result_value(r, 0, 2));
-        http_res_header(res, "Location", location);
-        free(location);
-    }
+    err = writes_created(req, res, r, "agency", "/v1/agencies");
 out:
     db_result_free(r);
     free(text);
@@ -396,15 +389,7 @@ enum app_err agencies_patch(struct http_req *req, struct http_res *res)
     err = write_error(req, res, api_exec(req, res, &agency_stmts[STMT_UPDATE], 3, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0) {
-        err = http_problem(req, res, APP_ERR_PRECONDITION,
-                           "the agency changed since the ETag in If-Match", NULL);
-        goto out;
-    }
-    err = audit_record(req, res, "update", "agency", id, db_result_value(r, 0, 2),
-                       db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such agency");
+    err = writes_patched(req, res, r, "agency", id);
 out:
     db_result_free(r);
     free(text);
@@ -412,37 +397,12 @@ out:
     return err;
 }
 
-static enum app_err set_archived(struct http_req *req, struct http_res *res, const char *archived)
-{
-    char id[37];
-    enum app_err err = api_require_token(req, res);
-    if (err == APP_OK)
-        err = agencies_find(req, res, req->params[0], id);
-    if (err == APP_OK)
-        err = api_require_role(req, res, ROLE_EDITOR);
-    if (err == APP_OK)
-        err = api_body_none(req, res);
-    if (err != APP_OK)
-        return err;
-    const char *params[] = {id, archived};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &agency_stmts[STMT_SET_ARCHIVED], 2, params, &r);
-    /* a repeated archive changes nothing and is not audited */
-    if (err == APP_OK && db_result_rows(r) == 1 && strcmp(db_result_value(r, 0, 3), "t") == 0)
-        err = audit_record(req, res, strcmp(archived, "true") == 0 ? "archive" : "unarchive",
-                           "agency", id, db_result_value(r, 0, 2), db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such agency");
-    db_result_free(r);
-    return err;
-}
-
 enum app_err agencies_archive(struct http_req *req, struct http_res *res)
 {
-    return set_archived(req, res, "true");
+    return writes_set_archived(req, res, agencies_find, &agency_stmts[STMT_SET_ARCHIVED], "agency", true);
 }
 
 enum app_err agencies_unarchive(struct http_req *req, struct http_res *res)
 {
-    return set_archived(req, res, "false");
+    return writes_set_archived(req, res, agencies_find, &agency_stmts[STMT_SET_ARCHIVED], "agency", false);
 }

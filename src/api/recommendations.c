@@ -12,6 +12,7 @@
 
 #include "api/cursor.h"
 #include "api/resolutions.h"
+#include "api/writes.h"
 #include "json/jsonx.h"
 
 #include "core/xalloc.h"
@@ -666,15 +667,7 @@ enum app_err recommendations_create(struct http_req *req, struct http_res *res)
     if (err == APP_OK)
         err = ref_errors(req, res, r, 3);
     if (err == APP_OK)
-        err = audit_record(req, res, "create", "recommendation", db_result_value(r, 0, 2), NULL,
-                           db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 201, r, 1, "no such recommendation");
-    if (err != APP_OK)
-        goto out;
-    char *location = xasprintf("/v1/recommendations/%s", db_result_value(r, 0, 2));
-    http_res_header(res, "Location", location);
-    free(location);
+        err = writes_created(req, res, r, "recommendation", "/v1/recommendations");
 out:
     db_result_free(r);
     free(text);
@@ -728,15 +721,7 @@ enum app_err recommendations_patch(struct http_req *req, struct http_res *res)
     err = code_conflict(req, res, api_exec(req, res, &rec_stmts[STMT_UPDATE], 4, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0) {
-        err = http_problem(req, res, APP_ERR_PRECONDITION,
-                           "the recommendation changed since the ETag in If-Match", NULL);
-        goto out;
-    }
-    err = audit_record(req, res, "update", "recommendation", id, db_result_value(r, 0, 2),
-                       db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such recommendation");
+    err = writes_patched(req, res, r, "recommendation", id);
 out:
     db_result_free(r);
     free(text);

@@ -9,6 +9,7 @@
 #include "api/csv.h"
 #include "api/cursor.h"
 #include "api/resolutions.h"
+#include "api/writes.h"
 #include "json/jsonx.h"
 
 #include "core/xalloc.h"
@@ -239,15 +240,7 @@ enum app_err sectors_create(struct http_req *req, struct http_res *res)
     err = code_conflict(req, res, api_exec(req, res, &sector_stmts[STMT_INSERT], 2, params, &r));
     if (err != APP_OK)
         goto out;
-    err = audit_record(req, res, "create", "sector", db_result_value(r, 0, 2), NULL,
-                       db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 201, r, 1, "no such sector");
-    if (err == APP_OK) {
-        char *location = xasprintf("/v1/sectors/%s", db_result_value(r, 0, 2));
-        http_res_header(res, "Location", location);
-        free(location);
-    }
+    err = writes_created(req, res, r, "sector", "/v1/sectors");
 out:
     db_result_free(r);
     free(text);
@@ -282,15 +275,7 @@ enum app_err sectors_patch(struct http_req *req, struct http_res *res)
     err = code_conflict(req, res, api_exec(req, res, &sector_stmts[STMT_UPDATE], 3, params, &r));
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0) {
-        err = http_problem(req, res, APP_ERR_PRECONDITION,
-                           "the sector changed since the ETag in If-Match", NULL);
-        goto out;
-    }
-    err = audit_record(req, res, "update", "sector", id, db_result_value(r, 0, 2),
-                       db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such sector");
+    err = writes_patched(req, res, r, "sector", id);
 out:
     db_result_free(r);
     free(text);

@@ -1,0 +1,37 @@
+/**
+ * @file writes.h
+ * @brief The common endings of write handlers: the answer and its audit record together.
+ *
+ * Statements hand their results over in one shape: column 0 the new representation (JSON
+ * text), column 1 its version, column 2 the representation before (for updates) or the new id
+ * (for creates).
+ */
+#ifndef API_WRITES_H
+#define API_WRITES_H
+
+#include "api/api.h"
+
+/**
+ * A created resource: audit "create", then 201 with the ETag and `Location: <prefix>/<id>`.
+ * @param r the result of the insert: body, version, id (borrowed)
+ */
+enum app_err writes_created(struct http_req *req, struct http_res *res, struct db_result *r,
+                            const char *entity, const char *location_prefix);
+
+/**
+ * A PATCH: no row means the version moved (412); else audit "update" and 200 with the ETag.
+ * @param r the result of the update: body, version, body before (borrowed)
+ */
+enum app_err writes_patched(struct http_req *req, struct http_res *res, struct db_result *r,
+                            const char *entity, const char *id);
+
+/**
+ * Archive or unarchive: checks (401, 404 through @a find, 403, no body), runs @a stmt with
+ * (id, "true"|"false") returning body, version, body before, changed; audits a real change.
+ */
+enum app_err writes_set_archived(struct http_req *req, struct http_res *res,
+                                 enum app_err (*find)(struct http_req *, struct http_res *,
+                                                      const char *, char *),
+                                 const struct db_stmt *stmt, const char *entity, bool archived);
+
+#endif
