@@ -71,6 +71,9 @@ bool jsonx_is_date(const char *s);
 /** Is @a s an RFC 3339 timestamp with a time zone (Z or ±hh:mm)? */
 bool jsonx_is_timestamp(const char *s);
 
+/** Is @a s a language tag (^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$)? */
+bool jsonx_is_lang(const char *s);
+
 /** Is @a s an absolute http or https URL without spaces? */
 bool jsonx_is_http_url(const char *s);
 

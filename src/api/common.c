@@ -5,6 +5,7 @@
 #include "core/xalloc.h"
 #include "api/cursor.h"
 #include "http/etag.h"
+#include "json/jsonx.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -233,19 +234,7 @@ enum app_err api_page_params(struct http_req *req, struct http_res *res, int *li
 
 bool api_is_lang(const char *s)
 {
-    size_t i = 0;
-    while (s[i] >= 'a' && s[i] <= 'z')
-        i++;
-    if (i < 2 || i > 3)
-        return false;
-    while (s[i] == '-') {
-        size_t j = ++i;
-        while (isalnum((unsigned char)s[i]))
-            i++;
-        if (i - j < 2 || i - j > 8)
-            return false;
-    }
-    return s[i] == '\0';
+    return jsonx_is_lang(s);
 }
 
 enum app_err api_lang(struct http_req *req, struct http_res *res, const char **lang)

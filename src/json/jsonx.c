@@ -133,7 +133,7 @@ static bool matches_code(const char *s, size_t max, bool lower_only)
     return true;
 }
 
-static bool is_lang_tag(const char *s)
+bool jsonx_is_lang(const char *s)
 {
     size_t i = 0;
     while (s[i] >= 'a' && s[i] <= 'z')
@@ -172,7 +172,7 @@ static void check_localized(json_t *v, const char *ptr, json_t *errors)
     const char *lang;
     json_t *text;
     json_object_foreach(v, lang, text) {
-        if (!is_lang_tag(lang))
+        if (!jsonx_is_lang(lang))
             jsonx_error(errors, ptr, lang, "is not a language tag");
         else {
             const char *why = text_problem(text, 0);
@@ -346,7 +346,7 @@ static void check_value(json_t *v, const struct jsonx_field *f, const char *ptr,
                       : "must be an ISO 3166-1 alpha-2 code such as KG";
             break;
         case JX_LANG:
-            why = (s && is_lang_tag(s)) ? NULL : "must be a language tag such as en";
+            why = (s && jsonx_is_lang(s)) ? NULL : "must be a language tag such as en";
             break;
         case JX_STRING_ARRAY:
         case JX_REF_ARRAY:
