@@ -577,14 +577,14 @@ enum app_err recommendations_list(struct http_req *req, struct http_res *res)
 
 enum app_err recommendations_get(struct http_req *req, struct http_res *res)
 {
-    char id[37];
     const char *lang;
     enum app_err err = api_lang(req, res, &lang);
-    if (err == APP_OK)
-        err = recommendations_find(req, res, req->params[0], id);
     if (err != APP_OK)
         return err;
-    const char *params[] = {id, lang};
+    /* one round trip: the read itself answers 404 when no row comes back */
+    if (!api_is_uuid(req->params[0]))
+        return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
+    const char *params[] = {req->params[0], lang};
     struct db_result *r = NULL;
     err = api_exec(req, res, &rec_stmts[STMT_GET], 2, params, &r);
     if (err == APP_OK)
