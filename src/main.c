@@ -123,7 +123,7 @@ static int serve_until_signal(struct app *app)
     sigwait(&set, &sig);
     log_msg(LOG_INFO, "signal %d: draining", sig);
     atomic_store(&app->draining, true);
-    bool clean = http_server_drain(srv, app->cfg.drain_timeout_s);
+    bool clean = http_server_drain(srv, app->cfg.drain_timeout_s, db_abort_all);
     log_msg(clean ? LOG_INFO : LOG_WARN, "stopped%s",
             clean ? "" : " with requests still running at the drain deadline");
     return 0;

@@ -60,6 +60,8 @@ void db_register(struct db_stmt *stmts, size_t count);
 /** @return a new pool (no connection is opened yet); free with db_pool_free(). */
 struct db_pool *db_pool_new(const struct db_pool_options *opts);
 void db_pool_free(struct db_pool *pool);
+/** Ends every wait on the database at once (at the drain deadline); thread-safe. */
+void db_abort_all(void);
 
 /**
  * Takes a free connection, waiting at most the pool's wait_ms.

@@ -33,8 +33,10 @@ unsigned http_server_port(const struct http_server *srv);
 /**
  * Stops accepting (new clients are refused at once), waits up to @a timeout_s for in-flight
  * requests, then stops and frees the server.
+ * @param at_deadline called when requests are still running at the deadline, to end their
+ *        waits (the database layer's db_abort_all()); they get one more second to answer
  * @return true when every in-flight request finished in time
  */
-bool http_server_drain(struct http_server *srv, long timeout_s);
+bool http_server_drain(struct http_server *srv, long timeout_s, void (*at_deadline)(void));
 
 #endif

@@ -135,6 +135,14 @@ static enum app_err run_write(struct http_req *req, struct http_res *res)
                                   "Idempotency-Key must be 1 to 255 printable ASCII characters",
                                   "Idempotency-Key", "is not a valid key");
     enum app_err err = api_begin(req, res);
+    if (err != APP_OK && req->db_lost) {
+        /* the pooled connection died while idle (a PostgreSQL restart): BEGIN never reached
+           the server, so starting again on a fresh connection cannot apply anything twice */
+        release_db(req);
+        http_res_cleanup(res);
+        req->db_lost = false;
+        err = api_begin(req, res);
+    }
     if (err != APP_OK)
         return err;
     req->tx_owned = true;
@@ -159,9 +167,24 @@ static bool is_write(const struct http_req *req)
     return !is_get(req) && strcmp(req->method, "OPTIONS") != 0;
 }
 
+/* Reads the token; its lookup is a read, so a connection found dead is replaced once. */
+static enum app_err authenticate(struct http_req *req, struct http_res *res)
+{
+    if (req->route->flags & ROUTE_NO_AUTH)
+        return APP_OK;
+    enum app_err err = auth_authenticate(req, res);
+    if (err != APP_OK && req->db_lost) {
+        release_db(req);
+        http_res_cleanup(res);
+        req->db_lost = false;
+        err = auth_authenticate(req, res);
+    }
+    return err;
+}
+
 static enum app_err run_handler(struct http_req *req, struct http_res *res)
 {
-    enum app_err err = (req->route->flags & ROUTE_NO_AUTH) ? APP_OK : auth_authenticate(req, res);
+    enum app_err err = authenticate(req, res);
     if (err != APP_OK)
         return err;
     if (is_write(req) && req->who.role != ROLE_NONE)

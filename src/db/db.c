@@ -14,10 +14,15 @@
 #include <time.h>
 
 #define DB_MAX_STMTS 512
-/* after a cancel, how long to wait for the backend to give up before dropping the connection */
-#define DB_CANCEL_GRACE_MS 1000
 
 static struct db_stmt *registered[DB_MAX_STMTS];
+/* set at the drain deadline: every wait on the database ends at once */
+static atomic_bool aborting;
+
+void db_abort_all(void)
+{
+    atomic_store(&aborting, true);
+}
 static int registered_count;
 
 struct db_conn {
@@ -126,10 +131,12 @@ static void conn_drop(struct db_conn *c)
 
 static PGconn *pg_connect(const char *conninfo, long statement_timeout_ms, long lock_timeout_ms)
 {
-    char options[160];
+    char options[256];
+    /* client_connection_check_interval: a statement whose client dropped the connection (after
+       a client-side deadline) is ended by the server within a second */
     snprintf(options, sizeof options,
              "-c statement_timeout=%ld -c lock_timeout=%ld -c TimeZone=UTC "
-             "-c idle_in_transaction_session_timeout=60000",
+             "-c idle_in_transaction_session_timeout=60000 -c client_connection_check_interval=1000",
              statement_timeout_ms, lock_timeout_ms);
     /* later keywords override what the expanded connection string says */
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
@@ -194,10 +201,13 @@ static int conn_poll(PGconn *pg, short events, long long deadline)
 {
     for (;;) {
         long long left = deadline - now_ms();
-        if (left <= 0)
+        if (left <= 0 || atomic_load(&aborting))
             return 0;
         struct pollfd p = {.fd = PQsocket(pg), .events = events};
-        int n = poll(&p, 1, (int)(left > 1000000 ? 1000000 : left));
+        /* in slices, so that db_abort_all() is noticed within 100 ms */
+        int n = poll(&p, 1, (int)(left > 100 ? 100 : left));
+        if (n == 0)
+            continue;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -233,34 +243,16 @@ static int conn_wait_ready(PGconn *pg, long long deadline)
     return 1;
 }
 
-static void conn_cancel(struct db_conn *c)
-{
-    char errbuf[256];
-    PGcancel *cancel = PQgetCancel(c->pg);
-    if (cancel != NULL) {
-        PQcancel(cancel, errbuf, sizeof errbuf);
-        PQfreeCancel(cancel);
-    }
-    /* the backend answers a cancel with an error; if it does not, the connection is lost to us */
-    if (conn_wait_ready(c->pg, now_ms() + DB_CANCEL_GRACE_MS) != 1) {
-        conn_drop(c);
-        return;
-    }
-    PGresult *r;
-    while ((r = PQgetResult(c->pg)) != NULL)
-        PQclear(r);
-    if (c->in_tx)
-        conn_drop(c); /* the transaction is aborted anyway; start clean */
-}
-
 /* Collects the results of a sent query. @a keep receives the last tuples/command result. */
 static enum db_status conn_collect(struct db_conn *c, PGresult **keep)
 {
     long long deadline = now_ms() + c->deadline_ms;
     int ready = conn_wait_ready(c->pg, deadline);
     if (ready == 0) {
-        conn_set_error(c, NULL, "query cancelled: client-side deadline passed");
-        conn_cancel(c);
+        conn_set_error(c, NULL, "query abandoned: client-side deadline passed");
+        /* PQcancel() would block without limit when the server host is frozen or partitioned:
+           drop the connection instead; the backend notices (client_connection_check_interval) */
+        conn_drop(c);
         return DB_TIMEOUT;
     }
     if (ready < 0) {
@@ -579,7 +571,7 @@ struct db_conn *db_pool_acquire(struct db_pool *p)
         for (int i = 0; i < p->size && found == NULL; i++)
             if (!p->conns[i].busy)
                 found = &p->conns[i];
-        if (found != NULL)
+        if (found != NULL || atomic_load(&aborting))
             break;
         if (pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT)
             break;

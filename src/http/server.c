@@ -490,7 +490,7 @@ unsigned http_server_port(const struct http_server *srv)
     return info ? info->port : 0;
 }
 
-bool http_server_drain(struct http_server *srv, long timeout_s)
+bool http_server_drain(struct http_server *srv, long timeout_s, void (*at_deadline)(void))
 {
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     /* quiesce leaves the socket listening, so new clients would hang in the backlog */
@@ -502,6 +502,17 @@ bool http_server_drain(struct http_server *srv, long timeout_s)
         nanosleep(&pause, NULL);
     }
     bool clean = atomic_load(&srv->in_flight) == 0;
+    if (!clean) {
+        /* requests still waiting on the database: end those waits so that they answer and
+           their threads return; MHD_stop_daemon() joins them */
+        if (at_deadline != NULL)
+            at_deadline();
+        long long grace = now_us() + 1000000;
+        while (atomic_load(&srv->in_flight) > 0 && now_us() < grace) {
+            struct timespec pause = {0, 20 * 1000000};
+            nanosleep(&pause, NULL);
+        }
+    }
     MHD_stop_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
