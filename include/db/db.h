@@ -104,6 +104,12 @@ enum db_status db_begin(struct db_conn *conn);
 enum db_status db_commit(struct db_conn *conn);
 enum db_status db_rollback(struct db_conn *conn);
 
+/**
+ * After DB_CONN_LOST: was an open connection lost (worth one retry on a fresh one), rather than
+ * a new connection refused or timed out (where a retry would only wait again)?
+ */
+bool db_conn_lost_open(const struct db_conn *conn);
+
 /** @return the SQLSTATE of the last DB_ERROR ("" if none; borrowed, valid until next call). */
 const char *db_conn_sqlstate(const struct db_conn *conn);
 /** @return the primary message of the last error (borrowed). */

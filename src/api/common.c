@@ -59,7 +59,8 @@ static enum app_err api_db_status(struct http_req *req, struct http_res *res,
         case DB_OK:
             return APP_OK;
         case DB_CONN_LOST:
-            req->db_lost = true;
+            /* only a connection that died while open is worth a retry on a fresh one */
+            req->db_lost = db_conn_lost_open(req->db);
             return http_problem(req, res, APP_ERR_UNAVAILABLE, "the database is unavailable",
                                 NULL);
         case DB_TIMEOUT:

@@ -112,7 +112,7 @@ enum app_err csv_stream(struct http_req *req, struct http_res *res, const char *
         st = db_stream_next(conn, &first); /* errors surface here, before any byte is sent */
     if (st != DB_OK) {
         if (st == DB_CONN_LOST)
-            req->db_lost = true;
+            req->db_lost = db_conn_lost_open(conn);
         log_msg(LOG_ERROR, "csv statement %s failed: %s (request %s)", stmt->name,
                 db_conn_message(conn), req->request_id);
         return http_problem(req, res, st == DB_TIMEOUT ? APP_ERR_TIMEOUT : APP_ERR_UNAVAILABLE,

@@ -28,6 +28,7 @@ static int registered_count;
 struct db_conn {
     PGconn *pg;               /* NULL while disconnected */
     bool streaming;           /* a single-row-mode statement has rows left */
+    bool lost_open;           /* the last loss was of an open connection (not a failed connect) */
     struct db_pool *pool;     /* NULL for a standalone connection */
     char *conninfo;           /* standalone connections only */
     long deadline_ms;
@@ -98,6 +99,11 @@ static void conn_set_error(struct db_conn *c, const PGresult *res, const char *f
     c->detail = xstrdup(det ? det : "");
 }
 
+bool db_conn_lost_open(const struct db_conn *c)
+{
+    return c->lost_open;
+}
+
 const char *db_conn_sqlstate(const struct db_conn *c)
 {
     return c->sqlstate;
@@ -122,14 +128,17 @@ const char *db_conn_detail(const struct db_conn *c)
 
 static void conn_drop(struct db_conn *c)
 {
-    if (c->pg != NULL)
+    if (c->pg != NULL) {
         PQfinish(c->pg);
+        c->lost_open = true;
+    }
     c->pg = NULL;
     c->in_tx = false;
     memset(c->prepared, 0, sizeof c->prepared);
 }
 
-static PGconn *pg_connect(const char *conninfo, long statement_timeout_ms, long lock_timeout_ms)
+static PGconn *pg_connect(const char *conninfo, long statement_timeout_ms, long lock_timeout_ms,
+                          long deadline_ms)
 {
     char options[256];
     /* client_connection_check_interval: a statement whose client dropped the connection (after
@@ -140,7 +149,12 @@ static PGconn *pg_connect(const char *conninfo, long statement_timeout_ms, long 
              statement_timeout_ms, lock_timeout_ms);
     /* later keywords override what the expanded connection string says */
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
-    const char *values[] = {conninfo, "3", "tracker", options, NULL};
+    /* a connect is bounded by the same deadline as a query (libpq counts whole seconds, >= 2) */
+    char connect_timeout[16];
+    long seconds = (deadline_ms + 999) / 1000;
+    snprintf(connect_timeout, sizeof connect_timeout, "%ld",
+             seconds < 2 ? 2 : (seconds > 10 ? 10 : seconds));
+    const char *values[] = {conninfo, connect_timeout, "tracker", options, NULL};
     return PQconnectdbParams(keys, values, 1);
 }
 
@@ -159,12 +173,13 @@ static bool conn_ensure(struct db_conn *c)
     const char *conninfo = c->pool ? c->pool->conninfo : c->conninfo;
     long st = c->pool ? c->pool->statement_timeout_ms : 0;
     long lt = c->pool ? c->pool->lock_timeout_ms : 0;
-    PGconn *pg = pg_connect(conninfo, st, lt);
+    PGconn *pg = pg_connect(conninfo, st, lt, c->deadline_ms);
     if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
         conn_clear_error(c);
         c->message = xstrdup(pg ? PQerrorMessage(pg) : "out of memory");
         if (pg != NULL)
             PQfinish(pg);
+        c->lost_open = false; /* the server did not answer a new connection */
         return false;
     }
     PQsetNoticeProcessor(pg, notice_ignore, NULL);
