@@ -1,6 +1,9 @@
 // Test harness for the API tests: a fresh database per server, the real `tracker` binary as a
 // child process on port 0, and small HTTP helpers. Needs TEST_PG_URL (a connection URI to the
 // throwaway cluster's `postgres` database), set by scripts/test and scripts/test-api.
+// With TEST_CONTRACT=1 (scripts/test-contract) every server gets a proxy in front of it that checks each
+// answer against openapi.yaml (tests/api/contract.mjs): server.url is then the proxy's address, while
+// server.port stays the service's own port, for raw-socket tests of HTTP framing.
 import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -11,6 +14,7 @@ export const BIN = process.env.TRACKER_BIN || path.join(ROOT, 'build/tracker');
 const PG_URL = process.env.TEST_PG_URL;
 if (!PG_URL) throw new Error('TEST_PG_URL is not set: run the API tests through scripts/test or scripts/test-api');
 
+const CONTRACT = process.env.TEST_CONTRACT === '1';
 let dbCounter = 0;
 
 /** The URI of database `name` on the test cluster. */
@@ -75,8 +79,15 @@ export async function startServer(opts = {}) {
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${logs.join('\n')}`)); });
   });
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  let contract = null;
+  if (CONTRACT) {
+    const { startContractProxy } = await import('./contract.mjs');
+    contract = await startContractProxy(port);
+    // A test that ends the process itself (not through stop()) must not leave the proxy running.
+    exited.then(() => contract.stop());
+  }
   const server = {
-    url: `http://127.0.0.1:${port}`,
+    url: contract ? contract.url : `http://127.0.0.1:${port}`,
     port,
     db,
     proc,
@@ -86,6 +97,7 @@ export async function startServer(opts = {}) {
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       const result = await exited;
+      if (contract) await contract.stop();
       if (signal === 'SIGTERM' && result.code !== 0) {
         throw new Error(`server exited with ${result.code} (${result.signal}):\n${logs.slice(-60).join('\n')}`);
       }
