@@ -425,6 +425,42 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_msg(LOG_DEBUG, "libmicrohttpd: %s", msg);
 }
 
+/* ---- URL decoding ---- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Percent-decoding in place, except %00: decoded, a NUL would cut "/v1/resolutions%00x" to
+ * "/v1/resolutions" and route it; kept as the three characters, it matches no route.
+ */
+static size_t unescape_keep_nul(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *r = s, *w = s;
+    while (*r != '\0') {
+        int hi = r[0] == '%' ? hex_value(r[1]) : -1;
+        int lo = hi >= 0 ? hex_value(r[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 /* ---- start and drain ---- */
 
 static bool bind_address(const char *bind, unsigned port, struct sockaddr_storage *ss,
@@ -473,7 +509,8 @@ struct http_server *http_server_start(struct app *app, http_dispatch_fn dispatch
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->connection_memory,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_STACK_SIZE,
         (size_t)(1024 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)511,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape_keep_nul, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         NULL, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(errbuf, errlen, "cannot listen on %s port %ld", cfg->bind, cfg->port);
