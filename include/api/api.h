@@ -57,6 +57,11 @@ enum app_err api_exec_script(struct http_req *req, struct http_res *res, const c
 enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned status,
                            struct db_result *r, int version_col, const char *not_found);
 
+/** Runs @a stmt and answers 200 with its first row as api_reply_row() does (a read by id). */
+enum app_err api_reply_query(struct http_req *req, struct http_res *res,
+                             const struct db_stmt *stmt, int nparams, const char *const *params,
+                             int version_col, const char *not_found);
+
 /** Requires a signed-in caller of at least @a role (401 / 403 written otherwise). */
 enum app_err api_require_role(struct http_req *req, struct http_res *res, enum auth_role role);
 

@@ -508,12 +508,8 @@ enum app_err bundles_export(struct http_req *req, struct http_res *res)
         return err;
     /* editors and admins see retracted text, as everywhere else */
     const char *params[] = {id, req->who.role >= ROLE_EDITOR ? "true" : "false"};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &bundle_stmts[STMT_EXPORT], 2, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, -1, "no such resolution");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &bundle_stmts[STMT_EXPORT], 2, params, -1,
+                           "no such resolution");
 }
 
 /* ---------------------------------------------------------------- command line */

@@ -129,6 +129,18 @@ enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned 
     return APP_OK;
 }
 
+enum app_err api_reply_query(struct http_req *req, struct http_res *res,
+                             const struct db_stmt *stmt, int nparams, const char *const *params,
+                             int version_col, const char *not_found)
+{
+    struct db_result *r = NULL;
+    enum app_err err = api_exec(req, res, stmt, nparams, params, &r);
+    if (err == APP_OK)
+        err = api_reply_row(req, res, 200, r, version_col, not_found);
+    db_result_free(r);
+    return err;
+}
+
 enum app_err api_require_role(struct http_req *req, struct http_res *res, enum auth_role role)
 {
     if (req->who.role == ROLE_NONE) {

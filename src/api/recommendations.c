@@ -585,12 +585,8 @@ enum app_err recommendations_get(struct http_req *req, struct http_res *res)
     if (!api_is_uuid(req->params[0]))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
     const char *params[] = {req->params[0], lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &rec_stmts[STMT_GET], 2, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such recommendation");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &rec_stmts[STMT_GET], 2, params, 1,
+                           "no such recommendation");
 }
 
 enum app_err recommendations_get_by_code(struct http_req *req, struct http_res *res)
@@ -603,12 +599,8 @@ enum app_err recommendations_get_by_code(struct http_req *req, struct http_res *
     if (err != APP_OK)
         return err;
     const char *params[] = {resolution, req->params[1], lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &rec_stmts[STMT_GET_BY_CODE], 3, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such recommendation in this resolution");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &rec_stmts[STMT_GET_BY_CODE], 3, params, 1,
+                           "no such recommendation in this resolution");
 }
 
 /* ---------------------------------------------------------------- writes */

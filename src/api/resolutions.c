@@ -191,12 +191,8 @@ enum app_err resolutions_get(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         return err;
     const char *params[] = {id, lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &resolution_stmts[STMT_GET], 2, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such resolution");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &resolution_stmts[STMT_GET], 2, params, 1,
+                           "no such resolution");
 }
 
 /* 409 for a taken slug; other errors pass through unchanged. */

@@ -191,12 +191,8 @@ enum app_err sectors_get(struct http_req *req, struct http_res *res)
     if (!api_is_uuid(id))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such sector", NULL);
     const char *params[] = {id, lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &sector_stmts[STMT_GET], 2, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such sector");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &sector_stmts[STMT_GET], 2, params, 1,
+                           "no such sector");
 }
 
 /* 409 naming /code for a code taken in the resolution; other errors pass through unchanged. */

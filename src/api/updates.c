@@ -373,12 +373,8 @@ enum app_err updates_get(struct http_req *req, struct http_res *res)
     if (!api_is_uuid(req->params[0]))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such update", NULL);
     const char *params[] = {req->params[0], lang, updates_show_retracted(req)};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &update_stmts[STMT_GET], 3, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, -1, "no such update");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &update_stmts[STMT_GET], 3, params, -1,
+                           "no such update");
 }
 
 enum app_err updates_list_for_recommendation(struct http_req *req, struct http_res *res)

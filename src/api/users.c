@@ -334,12 +334,8 @@ enum app_err users_me(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         return err;
     const char *params[] = {req->who.token_id};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &users_stmts[STMT_ME], 1, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, -1, "no such token");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &users_stmts[STMT_ME], 1, params, -1,
+                           "no such token");
 }
 
 /* ------------------------------------------------------------------ users */
@@ -382,12 +378,8 @@ enum app_err users_get(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         return err;
     const char *params[] = {row.id};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &users_stmts[STMT_GET], 1, params, &r);
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such user");
-    db_result_free(r);
-    return err;
+    return api_reply_query(req, res, &users_stmts[STMT_GET], 1, params, 1,
+                           "no such user");
 }
 
 enum app_err users_create(struct http_req *req, struct http_res *res)
