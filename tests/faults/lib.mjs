@@ -77,7 +77,7 @@ async function cloneTemplate(base, pgdir) {
     const pgScript = path.join(ROOT, 'scripts/pg');
     let r;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const port = 30000 + Math.floor(Math.random() * 20000);
+      const port = 20000 + Math.floor(Math.random() * 12000);
       if (!(await portFree(port))) continue;
       r = await run(pgScript, ['start', path.join(template, 'pg'), String(port)]);
       if (r.code === 0) break;
@@ -113,7 +113,7 @@ export async function privateCluster(name) {
   await cloneTemplate(base, pgdir);
   let port, started;
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
-    port = 30000 + Math.floor(Math.random() * 20000);
+    port = 20000 + Math.floor(Math.random() * 12000);
     if (!(await portFree(port))) continue;
     const r = await run(pgScript, ['start', pgdir, String(port)]);
     if (r.code === 0) started = r.stdout.trim();
