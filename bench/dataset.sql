@@ -37,6 +37,12 @@ SELECT 0, pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::r
                       'updates'::regclass)
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
 SELECT drop_sql FROM bench_ddl ORDER BY step DESC \gexec
+-- the report counts (migrations/0015_report_counts.sql) are rebuilt once at the end rather than
+-- kept row by row during the load
+ALTER TABLE recommendations DISABLE TRIGGER recommendations_report_counts_insert_delete,
+                            DISABLE TRIGGER recommendations_report_counts_update;
+ALTER TABLE recommendation_agencies DISABLE TRIGGER recommendation_agencies_report_counts_insert_delete,
+                                    DISABLE TRIGGER recommendation_agencies_report_counts_update;
 
 -- ---------------------------------------------------------------- resolutions, sectors, agencies
 
@@ -210,3 +216,8 @@ DROP TABLE bench_rec, bench_eff;
 -- ---------------------------------------------------------------- indexes and keys back
 
 SELECT create_sql FROM bench_ddl ORDER BY step, create_sql \gexec
+ALTER TABLE recommendations ENABLE TRIGGER recommendations_report_counts_insert_delete,
+                            ENABLE TRIGGER recommendations_report_counts_update;
+ALTER TABLE recommendation_agencies ENABLE TRIGGER recommendation_agencies_report_counts_insert_delete,
+                                    ENABLE TRIGGER recommendation_agencies_report_counts_update;
+SELECT report_counts_rebuild();

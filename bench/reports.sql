@@ -9,6 +9,13 @@
 SET client_min_messages = warning;
 SELECT setseed(0.42);
 
+-- the report counts (migrations/0015_report_counts.sql) are rebuilt once at the end rather than
+-- kept row by row during the load
+ALTER TABLE recommendations DISABLE TRIGGER recommendations_report_counts_insert_delete,
+                            DISABLE TRIGGER recommendations_report_counts_update;
+ALTER TABLE recommendation_agencies DISABLE TRIGGER recommendation_agencies_report_counts_insert_delete,
+                                    DISABLE TRIGGER recommendation_agencies_report_counts_update;
+
 INSERT INTO resolutions (id, slug, title, adopted_on, source_language)
 SELECT gen_random_uuid(), 'bench-resolution-' || i,
        jsonb_build_object('en', 'Bench resolution ' || i, 'ru', 'Резолюция ' || i),
@@ -130,3 +137,9 @@ UPDATE recommendations r
 -- a few archived resolutions, so the reports' archive rule is part of what is measured
 UPDATE resolutions SET archived_at = now()
  WHERE slug IN ('bench-resolution-7', 'bench-resolution-77');
+
+ALTER TABLE recommendations ENABLE TRIGGER recommendations_report_counts_insert_delete,
+                            ENABLE TRIGGER recommendations_report_counts_update;
+ALTER TABLE recommendation_agencies ENABLE TRIGGER recommendation_agencies_report_counts_insert_delete,
+                                    ENABLE TRIGGER recommendation_agencies_report_counts_update;
+SELECT report_counts_rebuild();
