@@ -158,12 +158,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     r recommendations;
 BEGIN
+    -- (the foreign key keeps an agency row from outliving its recommendation)
     SELECT * INTO r FROM recommendations WHERE id = rec;
-    IF NOT FOUND THEN
-        -- the recommendation itself was deleted (its agency rows go by cascade): count again
-        PERFORM report_counts_rebuild_agency(agency);
-        RETURN;
-    END IF;
     INSERT INTO report_agency_counts AS c (resolution_id, agency_id, lead, sup)
     VALUES (r.resolution_id, agency, d * (role = 'lead')::int, d * (role = 'supporting')::int)
     ON CONFLICT (resolution_id, agency_id) DO UPDATE
@@ -244,11 +240,11 @@ CREATE TRIGGER recommendation_agencies_report_counts_update
 
 -- ---------------------------------------------------------------- rebuild
 
--- The counts of one agency, from scratch (after its row was locked by the caller's writes).
-CREATE FUNCTION report_counts_rebuild_agency(agency uuid) RETURNS void
+-- The agency counts and open targets of one agency (NULL: every agency), from scratch.
+CREATE FUNCTION report_agency_recount(agency uuid) RETURNS void
 LANGUAGE sql AS $$
-    DELETE FROM report_agency_counts WHERE agency_id = agency;
-    DELETE FROM report_agency_targets WHERE agency_id = agency;
+    DELETE FROM report_agency_counts WHERE agency IS NULL OR agency_id = agency;
+    DELETE FROM report_agency_targets WHERE agency IS NULL OR agency_id = agency;
     INSERT INTO report_agency_counts (resolution_id, agency_id, lead, sup,
                                       na, ns, ip, st, pi, im, ni, last)
     SELECT r.resolution_id, ra.agency_id,
@@ -263,12 +259,12 @@ LANGUAGE sql AS $$
            count(*) FILTER (WHERE r.status = 'not_implemented'),
            max(r.last_update_at)
       FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
-     WHERE ra.agency_id = agency
+     WHERE agency IS NULL OR ra.agency_id = agency
      GROUP BY r.resolution_id, ra.agency_id;
     INSERT INTO report_agency_targets (resolution_id, agency_id, target_date, n)
     SELECT r.resolution_id, ra.agency_id, r.target_date, count(*)
       FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
-     WHERE ra.agency_id = agency AND report_is_open_target(r)
+     WHERE (agency IS NULL OR ra.agency_id = agency) AND report_is_open_target(r)
      GROUP BY r.resolution_id, ra.agency_id, r.target_date;
 $$;
 
@@ -298,28 +294,7 @@ LANGUAGE sql AS $$
            count(*) FILTER (WHERE r.agency_status <> r.status)
       FROM recommendations r
      GROUP BY r.sector_id;
-    DELETE FROM report_agency_counts;
-    DELETE FROM report_agency_targets;
-    INSERT INTO report_agency_counts (resolution_id, agency_id, lead, sup,
-                                      na, ns, ip, st, pi, im, ni, last)
-    SELECT r.resolution_id, ra.agency_id,
-           count(*) FILTER (WHERE ra.role = 'lead'),
-           count(*) FILTER (WHERE ra.role = 'supporting'),
-           count(*) FILTER (WHERE r.status = 'not_assessed'),
-           count(*) FILTER (WHERE r.status = 'not_started'),
-           count(*) FILTER (WHERE r.status = 'in_progress'),
-           count(*) FILTER (WHERE r.status = 'stalled'),
-           count(*) FILTER (WHERE r.status = 'partially_implemented'),
-           count(*) FILTER (WHERE r.status = 'implemented'),
-           count(*) FILTER (WHERE r.status = 'not_implemented'),
-           max(r.last_update_at)
-      FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
-     GROUP BY r.resolution_id, ra.agency_id;
-    INSERT INTO report_agency_targets (resolution_id, agency_id, target_date, n)
-    SELECT r.resolution_id, ra.agency_id, r.target_date, count(*)
-      FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
-     WHERE report_is_open_target(r)
-     GROUP BY r.resolution_id, ra.agency_id, r.target_date;
+    SELECT report_agency_recount(NULL);
 $$;
 
 SELECT report_counts_rebuild();

@@ -135,6 +135,17 @@ describe('report counts kept by triggers', () => {
     assert.ok(agencies.json.items.some((a) => a.overdue > 0), agencies.text);
   });
 
+  test('a recommendation and its agency rows deleted in SQL (not possible through the API) leave no count behind', () => {
+    const r = recs[10];
+    const id = sql(server.db, `INSERT INTO recommendations (id, resolution_id, sector_id, code, number, text, target_date)
+      VALUES (gen_random_uuid(), '${r.resolution_id}', '${r.sector_id}', 'PS-98', 98, '{"en": "gone soon"}', current_date - 5) RETURNING id`);
+    sql(server.db, `INSERT INTO recommendation_agencies (recommendation_id, agency_id, role, position)
+      SELECT '${id}', agency_id, role, position FROM recommendation_agencies WHERE recommendation_id = '${r.id}'`);
+    sql(server.db, `DELETE FROM recommendation_agencies WHERE recommendation_id = '${id}'`);
+    sql(server.db, `DELETE FROM recommendations WHERE id = '${id}'`);
+    for (const [table, drift] of countsDrift(server.db)) assert.equal(drift, 0, `${table} drifted from a rebuild`);
+  });
+
   test('an archived resolution drops out of the counted reports unless named', async () => {
     const rid = recs[0].resolution_id;
     await post(`/v1/resolutions/${rid}/archive`, editor, undefined);
