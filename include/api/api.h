@@ -116,10 +116,10 @@ bool api_ref_split(const char *ref, const char **id, const char **slug);
 enum app_err api_require_token(struct http_req *req, struct http_res *res);
 
 /**
- * Reads If-Match for a PATCH: missing → 428; not a tag of a version → 412.
- * @param[out] version the version it names (0 for "*": any)
+ * Reads If-Match for a PATCH: missing → 428; no tag of a version → 412.
+ * @param[out] versions the versions it names as a bigint[] literal ("{0}" for "*"); free()
  */
-enum app_err api_if_match(struct http_req *req, struct http_res *res, long long *version);
+enum app_err api_if_match(struct http_req *req, struct http_res *res, char **versions);
 
 /** Decodes the `cursor` parameter against @a shape (see cursor.h); 400 naming `cursor`. */
 enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *cursor,

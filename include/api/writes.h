@@ -19,7 +19,30 @@ enum app_err writes_created(struct http_req *req, struct http_res *res, struct d
                             const char *entity, const char *location_prefix);
 
 /**
- * A PATCH: no row means the version moved (412); else audit "update" and 200 with the ETag.
+ * The SQL condition of a PATCH statement on the If-Match versions in $3 (a bigint[]; 0 for
+ * "*"): the row of alias @a t matches when any listed version is its current one.
+ */
+#define WRITES_VERSION_MATCHES(t) "(0 = ANY($3::bigint[]) OR " t ".version = ANY($3::bigint[]))"
+
+/** A PATCH once its target was found and its body validated (preconditions come after). */
+struct write_patch {
+    /** (id, body, If-Match versions[, extra]) → body, version, body before; no row: 412 */
+    const struct db_stmt *stmt;
+    const char *entity; /**< for the audit record */
+    const char *id;
+    int nparams;        /**< 3, or 4 with @a extra */
+    const char *extra;  /**< the 4th parameter (may be NULL) */
+    /** maps the statement's error to its answer (a taken slug → 409 naming it) */
+    enum app_err (*on_error)(struct http_req *req, struct http_res *res, enum app_err err);
+};
+
+/** If-Match (428 / 412), the statement with @a body, then as writes_patched(). */
+enum app_err writes_patch(struct http_req *req, struct http_res *res, json_t *body,
+                          const struct write_patch *w);
+
+/**
+ * A PATCH: no row means the version moved (412); else audit "update" (unless nothing changed)
+ * and 200 with the ETag.
  * @param r the result of the update: body, version, body before (borrowed)
  */
 enum app_err writes_patched(struct http_req *req, struct http_res *res, struct db_result *r,

@@ -34,4 +34,14 @@ bool etag_none_match(const char *header, const char *etag);
  */
 long long etag_if_match_version(const char *header);
 
+/** At most this many tags of an If-Match list are read (the rest are ignored). */
+#define ETAG_MAX_IF_MATCH 16
+
+/**
+ * Reads every version an If-Match list names (RFC 9110 13.1.1: the request goes ahead when ANY
+ * listed tag is current), as a PostgreSQL array literal for a bigint[] parameter.
+ * @return a new "{7,12}" ("{0}" for "*"; free()), or NULL when no tag names a version
+ */
+char *etag_if_match_versions(const char *header);
+
 #endif

@@ -85,7 +85,7 @@ static struct db_stmt agency_stmts[] = {
      " FROM (SELECT $1::jsonb AS b) x"
      " RETURNING agency_json(a, NULL)::text, a.version, a.id",
      -1},
-    /* used by agencies_patch(): $1 id, $2 body (parent_id an id), $3 expected version (0 = any) */
+    /* used by agencies_patch(): $1 id, $2 body (parent_id an id), $3 the If-Match versions (0 = any) */
     {"agencies_update",
      "WITH before AS (SELECT agency_json(a, NULL)::text AS j FROM agencies a WHERE a.id = $1::uuid)"
      " UPDATE agencies a SET"
@@ -97,7 +97,7 @@ static struct db_stmt agency_stmts[] = {
      " website = " AGENCY_SET("website", "b->>'website'") ","
      " version = a.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
-     " WHERE a.id = $1::uuid AND ($3::bigint = 0 OR a.version = $3::bigint)"
+     " WHERE a.id = $1::uuid AND " WRITES_VERSION_MATCHES("a")
      " RETURNING agency_json(a, NULL)::text, a.version, (SELECT j FROM before)",
      -1},
     /* used by agencies_patch(): is agency $1 the new parent $2 or one of its ancestors? */
@@ -360,9 +360,6 @@ enum app_err agencies_patch(struct http_req *req, struct http_res *res)
 {
     char id[37];
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
-    long long version = 0;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = agencies_find(req, res, req->params[0], id);
@@ -374,21 +371,11 @@ enum app_err agencies_patch(struct http_req *req, struct http_res *res)
         err = agencies_validate(req, res, body, true);
     if (err == APP_OK)
         err = agencies_parent(req, res, body, id);
-    if (err == APP_OK)
-        err = api_if_match(req, res, &version);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    char version_text[24];
-    snprintf(version_text, sizeof version_text, "%lld", version);
-    const char *params[] = {id, text, version_text};
-    err = write_error(req, res, api_exec(req, res, &agency_stmts[STMT_UPDATE], 3, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_patched(req, res, r, "agency", id);
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK) {
+        const struct write_patch w = {&agency_stmts[STMT_UPDATE], "agency", id, 3, NULL,
+                                      write_error};
+        err = writes_patch(req, res, body, &w);
+    }
     json_decref(body);
     return err;
 }

@@ -341,14 +341,14 @@ enum app_err api_require_token(struct http_req *req, struct http_res *res)
     return http_problem(req, res, APP_ERR_UNAUTHORIZED, "this request needs a bearer token", NULL);
 }
 
-enum app_err api_if_match(struct http_req *req, struct http_res *res, long long *version)
+enum app_err api_if_match(struct http_req *req, struct http_res *res, char **versions)
 {
     const char *h = http_req_header(req, "If-Match");
     if (h == NULL)
         return http_problem(req, res, APP_ERR_PRECONDITION_REQ,
                             "send If-Match with the ETag of the current representation", NULL);
-    *version = etag_if_match_version(h);
-    if (*version < 0)
+    *versions = etag_if_match_versions(h);
+    if (*versions == NULL)
         return http_problem(req, res, APP_ERR_PRECONDITION,
                             "If-Match does not match the current representation", NULL);
     return APP_OK;

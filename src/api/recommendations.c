@@ -240,7 +240,7 @@ static struct db_stmt rec_stmts[] = {
      " (SELECT recommendation_refs($2::jsonb, r.resolution_id, 'lead_agency',"
      "  'supporting_agencies') AS x FROM recommendations r WHERE r.id = $1) s",
      -1},
-    /* used by recommendations_patch(): $1 id, $2 body, $3 expected version (0 = any),
+    /* used by recommendations_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any),
        $4 sector id; the version moves only when a value changes */
     {"recommendations_update",
      "WITH before AS (SELECT recommendation_json(r, NULL)::text AS j FROM recommendations r"
@@ -253,7 +253,7 @@ static struct db_stmt rec_stmts[] = {
      " version = r.version + CASE WHEN " REC_CHANGED " THEN 1 ELSE 0 END,"
      " updated_at = CASE WHEN " REC_CHANGED " THEN now() ELSE r.updated_at END"
      " FROM (SELECT $2::jsonb AS b) x"
-     " WHERE r.id = $1 AND ($3::bigint = 0 OR r.version = $3::bigint)"
+     " WHERE r.id = $1 AND " WRITES_VERSION_MATCHES("r")
      " RETURNING recommendation_json(r, NULL)::text, r.version, (SELECT j FROM before)",
      -1},
     /* used by recommendations_put_agencies(): the representation before, for the audit trail */
@@ -688,9 +688,6 @@ enum app_err recommendations_patch(struct http_req *req, struct http_res *res)
 {
     char id[37], sector[37] = "";
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
-    long long version = 0;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = recommendations_find(req, res, req->params[0], id);
@@ -698,25 +695,17 @@ enum app_err recommendations_patch(struct http_req *req, struct http_res *res)
         err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = valid_body(req, res, rec_patch_fields, true, &body);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
     /* references are part of validation, so they are checked before the precondition */
-    if (json_object_get(body, "sector") != NULL &&
-        (err = patch_sector(req, res, id, text, sector)) != APP_OK)
-        goto out;
-    if ((err = api_if_match(req, res, &version)) != APP_OK)
-        goto out;
-    char version_text[24];
-    snprintf(version_text, sizeof version_text, "%lld", version);
-    const char *params[] = {id, text, version_text, sector[0] ? sector : NULL};
-    err = code_conflict(req, res, api_exec(req, res, &rec_stmts[STMT_UPDATE], 4, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_patched(req, res, r, "recommendation", id);
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK && json_object_get(body, "sector") != NULL) {
+        char *text = api_json_text(body);
+        err = patch_sector(req, res, id, text, sector);
+        free(text);
+    }
+    if (err == APP_OK) {
+        const struct write_patch w = {&rec_stmts[STMT_UPDATE], "recommendation", id, 4,
+                                      sector[0] ? sector : NULL, code_conflict};
+        err = writes_patch(req, res, body, &w);
+    }
     json_decref(body);
     return err;
 }

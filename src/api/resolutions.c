@@ -84,7 +84,7 @@ static struct db_stmt resolution_stmts[] = {
      " FROM (SELECT $1::jsonb AS b) x"
      " RETURNING resolution_json(r, NULL)::text, r.version, r.id",
      -1},
-    /* used by resolutions_patch(): $1 id, $2 body, $3 expected version (0 = any) */
+    /* used by resolutions_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any) */
     {"resolutions_update",
      "WITH before AS (SELECT resolution_json(r, NULL)::text AS j FROM resolutions r WHERE r.id = $1)"
      " UPDATE resolutions r SET"
@@ -101,7 +101,7 @@ static struct db_stmt resolution_stmts[] = {
      " organizers = " RESOLUTION_SET("organizers", "jsonb_text_array(b->'organizers')") ","
      " version = r.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
-     " WHERE r.id = $1 AND ($3::bigint = 0 OR r.version = $3::bigint)"
+     " WHERE r.id = $1 AND " WRITES_VERSION_MATCHES("r")
      " RETURNING resolution_json(r, NULL)::text, r.version, (SELECT j FROM before)",
      -1},
     /* used by resolutions_archive() / _unarchive(): a repeat is a no-op */
@@ -235,9 +235,6 @@ enum app_err resolutions_patch(struct http_req *req, struct http_res *res)
 {
     char id[37];
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
-    long long version = 0;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = resolutions_find(req, res, req->params[0], id);
@@ -245,25 +242,16 @@ enum app_err resolutions_patch(struct http_req *req, struct http_res *res)
         err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = api_body_object(req, res, &body);
-    if (err != APP_OK)
-        goto out;
-    json_t *errors = json_array();
-    jsonx_validate(body, resolution_fields, true, "", errors);
-    if ((err = api_fields_ok(req, res, errors)) != APP_OK)
-        goto out;
-    if ((err = api_if_match(req, res, &version)) != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    char version_text[24];
-    snprintf(version_text, sizeof version_text, "%lld", version);
-    const char *params[] = {id, text, version_text};
-    err = slug_conflict(req, res, api_exec(req, res, &resolution_stmts[STMT_UPDATE], 3, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_patched(req, res, r, "resolution", id);
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK) {
+        json_t *errors = json_array();
+        jsonx_validate(body, resolution_fields, true, "", errors);
+        err = api_fields_ok(req, res, errors);
+    }
+    if (err == APP_OK) {
+        const struct write_patch w = {&resolution_stmts[STMT_UPDATE], "resolution", id, 3, NULL,
+                                      slug_conflict};
+        err = writes_patch(req, res, body, &w);
+    }
     json_decref(body);
     return err;
 }

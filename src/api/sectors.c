@@ -95,7 +95,7 @@ static struct db_stmt sector_stmts[] = {
      " FROM (SELECT $2::jsonb AS b) x"
      " RETURNING sector_json(s, NULL)::text, s.version, s.id",
      -1},
-    /* used by sectors_patch(): $1 id, $2 body, $3 expected version (0 = any) */
+    /* used by sectors_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any) */
     {"sectors_update",
      "WITH before AS (SELECT sector_json(s, NULL)::text AS j FROM sectors s WHERE s.id = $1::uuid)"
      " UPDATE sectors s SET"
@@ -105,7 +105,7 @@ static struct db_stmt sector_stmts[] = {
      " participants = " SECTOR_SET("participants", "jsonb_text_array(b->'participants')") ","
      " version = s.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
-     " WHERE s.id = $1::uuid AND ($3::bigint = 0 OR s.version = $3::bigint)"
+     " WHERE s.id = $1::uuid AND " WRITES_VERSION_MATCHES("s")
      " RETURNING sector_json(s, NULL)::text, s.version, (SELECT j FROM before)",
      -1},
 };
@@ -247,9 +247,6 @@ out:
 enum app_err sectors_patch(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
-    long long version = 0;
     const char *id = req->params[0];
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
@@ -260,21 +257,11 @@ enum app_err sectors_patch(struct http_req *req, struct http_res *res)
         err = api_body_object(req, res, &body);
     if (err == APP_OK)
         err = sectors_validate(req, res, body, sector_patch_fields, true);
-    if (err == APP_OK)
-        err = api_if_match(req, res, &version);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    char version_text[24];
-    snprintf(version_text, sizeof version_text, "%lld", version);
-    const char *params[] = {id, text, version_text};
-    err = code_conflict(req, res, api_exec(req, res, &sector_stmts[STMT_UPDATE], 3, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_patched(req, res, r, "sector", id);
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK) {
+        const struct write_patch w = {&sector_stmts[STMT_UPDATE], "sector", id, 3, NULL,
+                                      code_conflict};
+        err = writes_patch(req, res, body, &w);
+    }
     json_decref(body);
     return err;
 }

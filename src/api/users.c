@@ -11,6 +11,7 @@
 #include "api/audit.h"
 #include "api/csv.h"
 #include "api/cursor.h"
+#include "api/writes.h"
 #include "auth/auth.h"
 #include "json/jsonx.h"
 
@@ -88,7 +89,7 @@ static struct db_stmt users_stmts[] = {
      " FROM (SELECT $1::jsonb AS b) x"
      " RETURNING user_json(u)::text, u.version, u.id",
      -1},
-    /* used by users_patch(): $1 id, $2 body, $3 expected version (0 = any), $4 agency id */
+    /* used by users_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any), $4 agency id */
     {"users_update",
      "WITH before AS (SELECT user_json(u)::text AS j FROM users u WHERE u.id = $1)"
      " UPDATE users u SET"
@@ -99,7 +100,7 @@ static struct db_stmt users_stmts[] = {
      " active = " USER_SET("active", "(b->>'active')::boolean") ","
      " version = u.version + 1, updated_at = now()"
      " FROM (SELECT $2::jsonb AS b) x"
-     " WHERE u.id = $1 AND ($3::bigint = 0 OR u.version = $3::bigint)"
+     " WHERE u.id = $1 AND " WRITES_VERSION_MATCHES("u")
      " RETURNING user_json(u)::text, u.version, (SELECT j FROM before)",
      -1},
     /* used by users_me() */
@@ -420,10 +421,7 @@ enum app_err users_patch(struct http_req *req, struct http_res *res)
 {
     struct users_row row;
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
     char agency_id[37];
-    long long version = 0;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = users_find(req, res, req->params[0], &row);
@@ -433,32 +431,11 @@ enum app_err users_patch(struct http_req *req, struct http_res *res)
         err = api_body_object(req, res, &body);
     if (err == APP_OK)
         err = users_validate(req, res, body, &row, agency_id);
-    if (err == APP_OK)
-        err = api_if_match(req, res, &version);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    char version_text[24];
-    snprintf(version_text, sizeof version_text, "%lld", version);
-    const char *params[] = {row.id, text, version_text, agency_id[0] ? agency_id : NULL};
-    err = users_email_conflict(req, res,
-                               api_exec(req, res, &users_stmts[STMT_UPDATE], 4, params, &r));
-    if (err != APP_OK)
-        goto out;
-    if (db_result_rows(r) == 0) {
-        err = http_problem(req, res, APP_ERR_PRECONDITION,
-                           "the user changed since the ETag in If-Match", NULL);
-        goto out;
+    if (err == APP_OK) {
+        const struct write_patch w = {&users_stmts[STMT_UPDATE], "user", row.id, 4,
+                                      agency_id[0] ? agency_id : NULL, users_email_conflict};
+        err = writes_patch(req, res, body, &w);
     }
-    /* a PATCH that changes nothing keeps the version (trigger) and is not a write to audit */
-    if (strcmp(db_result_value(r, 0, 0), db_result_value(r, 0, 2)) != 0)
-        err = audit_record(req, res, "update", "user", row.id, db_result_value(r, 0, 2),
-                           db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 200, r, 1, "no such user");
-out:
-    db_result_free(r);
-    free(text);
     json_decref(body);
     return err;
 }

@@ -27,10 +27,34 @@ enum app_err writes_patched(struct http_req *req, struct http_res *res, struct d
     if (db_result_rows(r) == 0)
         return http_problem(req, res, APP_ERR_PRECONDITION,
                             "the resource changed since the ETag in If-Match", NULL);
-    enum app_err err = audit_record(req, res, "update", entity, id, db_result_value(r, 0, 2),
-                                    db_result_value(r, 0, 0));
+    const char *after = db_result_value(r, 0, 0), *before = db_result_value(r, 0, 2);
+    enum app_err err = APP_OK;
+    /* a PATCH that changes nothing keeps the version and is not a write to audit */
+    if (strcmp(after, before) != 0)
+        err = audit_record(req, res, "update", entity, id, before, after);
     if (err == APP_OK)
         err = api_reply_row(req, res, 200, r, 1, "not found");
+    return err;
+}
+
+enum app_err writes_patch(struct http_req *req, struct http_res *res, json_t *body,
+                          const struct write_patch *w)
+{
+    char *versions = NULL;
+    enum app_err err = api_if_match(req, res, &versions);
+    if (err != APP_OK)
+        return err;
+    char *text = api_json_text(body);
+    const char *params[] = {w->id, text, versions, w->extra};
+    struct db_result *r = NULL;
+    err = api_exec(req, res, w->stmt, w->nparams, params, &r);
+    if (w->on_error != NULL)
+        err = w->on_error(req, res, err);
+    if (err == APP_OK)
+        err = writes_patched(req, res, r, w->entity, w->id);
+    db_result_free(r);
+    free(text);
+    free(versions);
     return err;
 }
 

@@ -3,6 +3,7 @@
 #include "core/xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +90,32 @@ long long etag_if_match_version(const char *header)
             return v;
     }
     return -1;
+}
+
+char *etag_if_match_versions(const char *header)
+{
+    char list[ETAG_MAX_IF_MATCH * 21 + 3] = "{";
+    size_t used = 1;
+    int count = 0;
+    const char *p = header, *tag = NULL;
+    size_t len = 0;
+    while (count < ETAG_MAX_IF_MATCH && (p = next_tag(p, &tag, &len)) != NULL) {
+        long long v = -1;
+        if (len == 1 && tag[0] == '*')
+            v = 0;
+        else if (len >= 4 && tag[0] == '"' && isdigit((unsigned char)tag[1])) {
+            char *end = NULL;
+            v = strtoll(tag + 1, &end, 10);
+            if (end == NULL || *end != '-' || v <= 0)
+                v = -1;
+        }
+        if (v < 0)
+            continue;
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", count ? "," : "", v);
+        count++;
+    }
+    if (count == 0)
+        return NULL;
+    snprintf(list + used, sizeof list - used, "}");
+    return xstrdup(list);
 }

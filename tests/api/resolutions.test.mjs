@@ -120,6 +120,25 @@ describe('resolutions', () => {
     assertProblem(assert, await server.request('PATCH', url, { token: editor, body: { version: 9 }, headers: { 'If-Match': ok2.headers.get('etag') } }), 400, '/version');
   });
 
+  test('If-Match lists (RFC 9110): any current tag lets the PATCH through, "*" too; a no-op PATCH is not audited', async () => {
+    const c = await server.request('POST', '/v1/resolutions', { token: editor, body: base('listed') });
+    const url = '/v1/resolutions/listed';
+    const current = c.headers.get('etag');
+    assertProblem(assert, await server.request('PATCH', url, { token: editor, body: { city: 'Osh' }, headers: { 'If-Match': '"7-aa", "8-bb"' } }), 412);
+    const listed = await server.request('PATCH', url, { token: editor, body: { city: 'Osh' }, headers: { 'If-Match': `"7-aa", ${current}, W/"x"` } });
+    assert.equal(listed.status, 200, listed.text);
+    assert.equal(listed.json.version, 2);
+    const star = await server.request('PATCH', url, { token: editor, body: { city: 'Naryn' }, headers: { 'If-Match': '*' } });
+    assert.equal(star.status, 200, star.text);
+    assert.equal(star.json.city, 'Naryn');
+    const audited = () => Number(sql(server.db, `SELECT count(*) FROM audit_log WHERE entity_id = '${c.json.id}' AND action = 'update'`));
+    assert.equal(audited(), 2);
+    const same = await server.request('PATCH', url, { token: editor, body: { city: 'Naryn' }, headers: { 'If-Match': star.headers.get('etag') } });
+    assert.equal(same.status, 200, same.text);
+    assert.equal(same.json.version, star.json.version);
+    assert.equal(audited(), 2);
+  });
+
   test('order of checks: 401, then 404, then 403, then body', async () => {
     assertProblem(assert, await server.request('PATCH', '/v1/resolutions/nowhere', { body: {} }), 401);
     assertProblem(assert, await server.request('PATCH', '/v1/resolutions/nowhere', { token: monitor, body: {} }), 404);

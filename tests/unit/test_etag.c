@@ -7,6 +7,7 @@
 
 #include "http/etag.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,12 +57,42 @@ static void test_if_match_version(void **state)
     assert_int_equal(etag_if_match_version("7-ab"), -1);
 }
 
+static void assert_versions(const char *header, const char *expected)
+{
+    char *got = etag_if_match_versions(header);
+    if (expected == NULL)
+        assert_null(got);
+    else
+        assert_string_equal(got, expected);
+    free(got);
+}
+
+static void test_if_match_versions(void **state)
+{
+    (void)state;
+    assert_versions("\"7-0badc0de\"", "{7}");
+    assert_versions("\"5-aa\", \"x\", W/\"9-bb\"", "{5,9}");
+    assert_versions("*", "{0}");
+    assert_versions("\"abc\", \"0-ab\", \"-1-ab\", 7-ab", NULL);
+    assert_versions("", NULL);
+    assert_versions("\"99999999999999999999999-ab\"", "{9223372036854775807}");
+    /* a list longer than ETAG_MAX_IF_MATCH: the first ones count */
+    char many[256] = "";
+    for (int i = 1; i <= ETAG_MAX_IF_MATCH + 4; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s\"%d-a\"", i > 1 ? "," : "", i);
+    char *got = etag_if_match_versions(many);
+    assert_non_null(got);
+    assert_non_null(strstr(got, ",16}"));
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_none_match),
         cmocka_unit_test(test_if_match_version),
+        cmocka_unit_test(test_if_match_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
