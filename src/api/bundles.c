@@ -399,7 +399,7 @@ static bool check_top(struct bundle_check *c, json_t *doc)
         bool known = false;
         for (const char *const *m = bundle_members; *m != NULL; m++)
             known = known || strcmp(*m, key) == 0;
-        if (!known)
+        if (!known && json_array_size(c->errors) < BUNDLE_MAX_ERRORS)
             jsonx_error(c->errors, "", key, "is not a known member");
     }
     for (const char *const *m = bundle_members; *m != NULL; m++) {

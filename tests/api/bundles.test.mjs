@@ -118,6 +118,15 @@ describe('import and export', () => {
     assert.equal(tableCounts(server.db).split(',')[0], '0');
   });
 
+  test('a bundle with thousands of unknown members gets a readable answer: at most 100 errors', async () => {
+    const doc = seed();
+    for (let i = 0; i < 5000; i++) doc[`extra${i}`] = i;
+    const r = await post(doc);
+    assertProblem(assert, r, 400, '/extra0');
+    assert.ok(r.json.errors.length <= 100, `${r.json.errors.length} errors`);
+    assert.equal(tableCounts(server.db).split(',')[0], '0');
+  });
+
   test('the 2021 seed imports: 1 resolution, 3 sectors, 20 agencies, 19 recommendations', async () => {
     const r = await post(seed());
     assert.equal(r.status, 200, r.text);
