@@ -11,6 +11,19 @@
 
 #include "api/api.h"
 
+/** A create once its body was validated. */
+struct write_create {
+    const struct db_stmt *stmt; /**< → body, version, new id */
+    const char *entity;         /**< for the audit record */
+    const char *location;       /**< `Location` is this prefix, '/', the new id */
+    /** maps the statement's error to its answer (a taken slug → 409 naming it) */
+    enum app_err (*on_error)(struct http_req *req, struct http_res *res, enum app_err err);
+};
+
+/** Runs the insert with @a params (made by the caller), then as writes_created(). */
+enum app_err writes_create(struct http_req *req, struct http_res *res,
+                           const struct write_create *w, int nparams, const char *const *params);
+
 /**
  * A created resource: audit "create", then 201 with the ETag and `Location: <prefix>/<id>`.
  * @param r the result of the insert: body, version, id (borrowed)

@@ -332,8 +332,6 @@ static enum app_err agencies_validate(struct http_req *req, struct http_res *res
 enum app_err agencies_create(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
     enum app_err err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = api_body_object(req, res, &body);
@@ -341,17 +339,14 @@ enum app_err agencies_create(struct http_req *req, struct http_res *res)
         err = agencies_validate(req, res, body, false);
     if (err == APP_OK)
         err = agencies_parent(req, res, body, NULL);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    const char *params[] = {text};
-    err = write_error(req, res, api_exec(req, res, &agency_stmts[STMT_INSERT], 1, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_created(req, res, r, "agency", "/v1/agencies");
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK) {
+        char *text = api_json_text(body);
+        const char *params[] = {text};
+        const struct write_create w = {&agency_stmts[STMT_INSERT], "agency", "/v1/agencies",
+                                       write_error};
+        err = writes_create(req, res, &w, 1, params);
+        free(text);
+    }
     json_decref(body);
     return err;
 }

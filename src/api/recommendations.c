@@ -647,22 +647,20 @@ enum app_err recommendations_create(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
     struct db_result *r = NULL;
-    char *text = NULL;
     enum app_err err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = valid_body(req, res, rec_create_fields, false, &body);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    const char *params[] = {text};
-    err = code_conflict(req, res, api_exec(req, res, &rec_stmts[STMT_CREATE], 1, params, &r));
+    if (err == APP_OK) {
+        char *text = api_json_text(body);
+        const char *params[] = {text};
+        err = code_conflict(req, res, api_exec(req, res, &rec_stmts[STMT_CREATE], 1, params, &r));
+        free(text);
+    }
     if (err == APP_OK)
         err = ref_errors(req, res, r, 3);
     if (err == APP_OK)
         err = writes_created(req, res, r, "recommendation", "/v1/recommendations");
-out:
     db_result_free(r);
-    free(text);
     json_decref(body);
     return err;
 }

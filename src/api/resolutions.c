@@ -204,29 +204,31 @@ static enum app_err slug_conflict(struct http_req *req, struct http_res *res, en
                               "/slug", "is taken");
 }
 
+/* Validates @a body (@a partial for a PATCH): APP_OK, or 400 with every field error written. */
+static enum app_err resolutions_validate(struct http_req *req, struct http_res *res,
+                                         json_t *body, bool partial)
+{
+    json_t *errors = json_array();
+    jsonx_validate(body, resolution_fields, partial, "", errors);
+    return api_fields_ok(req, res, errors);
+}
+
 enum app_err resolutions_create(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
     enum app_err err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = api_body_object(req, res, &body);
-    if (err != APP_OK)
-        goto out;
-    json_t *errors = json_array();
-    jsonx_validate(body, resolution_fields, false, "", errors);
-    if ((err = api_fields_ok(req, res, errors)) != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    const char *params[] = {text};
-    err = slug_conflict(req, res, api_exec(req, res, &resolution_stmts[STMT_INSERT], 1, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_created(req, res, r, "resolution", "/v1/resolutions");
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK)
+        err = resolutions_validate(req, res, body, false);
+    if (err == APP_OK) {
+        char *text = api_json_text(body);
+        const char *params[] = {text};
+        const struct write_create w = {&resolution_stmts[STMT_INSERT], "resolution",
+                                       "/v1/resolutions", slug_conflict};
+        err = writes_create(req, res, &w, 1, params);
+        free(text);
+    }
     json_decref(body);
     return err;
 }
@@ -242,11 +244,8 @@ enum app_err resolutions_patch(struct http_req *req, struct http_res *res)
         err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = api_body_object(req, res, &body);
-    if (err == APP_OK) {
-        json_t *errors = json_array();
-        jsonx_validate(body, resolution_fields, true, "", errors);
-        err = api_fields_ok(req, res, errors);
-    }
+    if (err == APP_OK)
+        err = resolutions_validate(req, res, body, true);
     if (err == APP_OK) {
         const struct write_patch w = {&resolution_stmts[STMT_UPDATE], "resolution", id, 3, NULL,
                                       slug_conflict};

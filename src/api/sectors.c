@@ -218,8 +218,6 @@ enum app_err sectors_create(struct http_req *req, struct http_res *res)
 {
     char resolution_id[37];
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = resolutions_find(req, res, req->params[0], resolution_id);
@@ -229,17 +227,14 @@ enum app_err sectors_create(struct http_req *req, struct http_res *res)
         err = api_body_object(req, res, &body);
     if (err == APP_OK)
         err = sectors_validate(req, res, body, sector_create_fields, false);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    const char *params[] = {resolution_id, text};
-    err = code_conflict(req, res, api_exec(req, res, &sector_stmts[STMT_INSERT], 2, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = writes_created(req, res, r, "sector", "/v1/sectors");
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK) {
+        char *text = api_json_text(body);
+        const char *params[] = {resolution_id, text};
+        const struct write_create w = {&sector_stmts[STMT_INSERT], "sector", "/v1/sectors",
+                                       code_conflict};
+        err = writes_create(req, res, &w, 2, params);
+        free(text);
+    }
     json_decref(body);
     return err;
 }

@@ -386,33 +386,20 @@ enum app_err users_get(struct http_req *req, struct http_res *res)
 enum app_err users_create(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
-    struct db_result *r = NULL;
-    char *text = NULL;
     char agency_id[37];
     enum app_err err = api_require_role(req, res, ROLE_ADMIN);
     if (err == APP_OK)
         err = api_body_object(req, res, &body);
     if (err == APP_OK)
         err = users_validate(req, res, body, NULL, agency_id);
-    if (err != APP_OK)
-        goto out;
-    text = api_json_text(body);
-    const char *params[] = {text, agency_id[0] ? agency_id : NULL};
-    err = users_email_conflict(req, res,
-                               api_exec(req, res, &users_stmts[STMT_INSERT], 2, params, &r));
-    if (err != APP_OK)
-        goto out;
-    err = audit_record(req, res, "create", "user", db_result_value(r, 0, 2), NULL,
-                       db_result_value(r, 0, 0));
-    if (err != APP_OK)
-        goto out;
-    err = api_reply_row(req, res, 201, r, 1, "no such user");
-    char *location = xasprintf("/v1/users/%s", db_result_value(r, 0, 2));
-    http_res_header(res, "Location", location);
-    free(location);
-out:
-    db_result_free(r);
-    free(text);
+    if (err == APP_OK) {
+        char *text = api_json_text(body);
+        const char *params[] = {text, agency_id[0] ? agency_id : NULL};
+        const struct write_create w = {&users_stmts[STMT_INSERT], "user", "/v1/users",
+                                       users_email_conflict};
+        err = writes_create(req, res, &w, 2, params);
+        free(text);
+    }
     json_decref(body);
     return err;
 }

@@ -21,6 +21,17 @@ enum app_err writes_created(struct http_req *req, struct http_res *res, struct d
     return err;
 }
 
+enum app_err writes_create(struct http_req *req, struct http_res *res,
+                           const struct write_create *w, int nparams, const char *const *params)
+{
+    struct db_result *r = NULL;
+    enum app_err err = w->on_error(req, res, api_exec(req, res, w->stmt, nparams, params, &r));
+    if (err == APP_OK)
+        err = writes_created(req, res, r, w->entity, w->location);
+    db_result_free(r);
+    return err;
+}
+
 enum app_err writes_patched(struct http_req *req, struct http_res *res, struct db_result *r,
                             const char *entity, const char *id)
 {
