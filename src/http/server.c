@@ -7,6 +7,7 @@
 #include "http/router.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
@@ -170,14 +171,30 @@ char *http_req_query_without(const struct http_req *req, const char *skip)
 struct framing {
     int content_length, transfer_encoding, host, authorization, content_type, if_match,
         idempotency_key;
-    bool bad_te;
+    bool bad_te, bad_name;
 };
+
+/* RFC 9110 5.1: a field name is a token. libmicrohttpd keeps "Transfer-Encoding " (a space before
+ * the colon) as a name of its own, which a proxy in front may read as the real header: RFC 9112
+ * 5.1 says to refuse such a request with 400, so no two readers disagree on its framing. */
+static bool header_name_ok(const char *key)
+{
+    if (key == NULL || *key == '\0')
+        return false;
+    for (const char *c = key; *c != '\0'; c++) {
+        if (!isalnum((unsigned char)*c) && strchr("!#$%&'*+-.^_`|~", *c) == NULL)
+            return false;
+    }
+    return true;
+}
 
 static enum MHD_Result framing_count(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     (void)kind;
     struct framing *f = cls;
+    if (!header_name_ok(key))
+        f->bad_name = true;
     if (strcasecmp(key, "Content-Length") == 0)
         f->content_length++;
     else if (strcasecmp(key, "Transfer-Encoding") == 0) {
@@ -202,6 +219,8 @@ static const char *framing_problem(struct MHD_Connection *conn)
 {
     struct framing f = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_count, &f);
+    if (f.bad_name)
+        return "a header name that is not a token (whitespace before the colon?)";
     if (f.content_length > 1)
         return "more than one content-length header";
     if (f.transfer_encoding > 1)

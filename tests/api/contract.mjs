@@ -713,17 +713,23 @@ export function summarize(dir, out = process.stdout) {
     for (const u of unparsed.slice(0, 20)) out.write(`  ${u}\n`);
   }
   out.write(`summary: ${path.join(dir, 'summary.json')}\n`);
-  return { requests, violations: violations.length };
+  return { requests, violations: violations.length, documented: documentedCount, never: never.length };
 }
 
-// `node tests/api/contract.mjs summarize DIR`: used by scripts/test-contract.
+// `node tests/api/contract.mjs summarize [--all] DIR`: used by scripts/test-contract and scripts/test.
+// With --all (the whole suite ran) a documented (operation, status) pair the suite never exercised
+// fails the check too: openapi.yaml promises nothing the tests do not show.
 if (isMainThread && process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [cmd, dir] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const all = args.includes('--all');
+  const [cmd, dir] = args.filter((a) => a !== '--all');
   if (cmd !== 'summarize' || !dir) {
-    process.stderr.write('usage: node tests/api/contract.mjs summarize DIR\n');
+    process.stderr.write('usage: node tests/api/contract.mjs summarize [--all] DIR\n');
     process.exit(2);
   }
-  const { requests, violations } = summarize(dir);
-  process.stdout.write(`contract: ${requests} requests validated, ${violations} violations\n`);
-  process.exit(violations > 0 ? 1 : 0);
+  const { requests, violations, documented, never } = summarize(dir);
+  process.stdout.write(`contract: ${requests} requests validated, ${violations} violations, `
+    + `${documented - never} of ${documented} documented statuses exercised\n`);
+  if (all && never > 0) process.stdout.write(`contract: FAIL: ${never} documented (operation, status) pairs never exercised\n`);
+  process.exit(violations > 0 || (all && never > 0) ? 1 : 0);
 }

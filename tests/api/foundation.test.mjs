@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, startServer, request, rawRequest, assertProblem, sql, createDatabase, runTracker, dbUrl,
+  ROOT, startServer, request, rawRequest, assertProblem, sql, createDatabase, runTracker, dbUrl, MEASURES,
 } from './harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -256,8 +256,10 @@ describe('isolation and shutdown', () => {
       for (const s of slowAnswers) assert.equal(s.status, 200);
       latencies.sort((a, b) => a - b);
       assert.equal(latencies.length, 100);
-      assert.ok(latencies[98] < 500, `p99 of fast requests ${latencies[98]} ms`);
-      assert.ok(fastDone < 2000, `100 fast requests took ${fastDone} ms while the slow ones waited`);
+      if (MEASURES) {
+        assert.ok(latencies[98] < 500, `p99 of fast requests ${latencies[98]} ms`);
+        assert.ok(fastDone < 2000, `100 fast requests took ${fastDone} ms while the slow ones waited`);
+      }
       assert.ok(slowDone >= 2000, `the slow requests were not held (${slowDone} ms)`);
       await lock.released;
     } finally { await server.stop(); }
@@ -335,7 +337,7 @@ describe('database deadlines and the pool', () => {
       const r = await server.request('GET', '/v1/resolutions');
       const ms = Date.now() - t;
       assertProblem(assert, r, 504);
-      assert.ok(ms >= 450 && ms < 2000, `answered after ${ms} ms`);
+      assert.ok(ms >= 450 && (ms < 2000 || !MEASURES), `answered after ${ms} ms`);
       await lock.released;
       assert.equal((await server.request('GET', '/v1/resolutions')).status, 200);
       assert.match((await server.request('GET', '/metrics')).text, /tracker_db_timeouts_total [1-9]/);

@@ -484,6 +484,20 @@ describe('the update feed', () => {
     }
   }
 
+  /**
+   * Waits until the feed shows every one of `ids`. The feed shows an update once no older
+   * transaction is open anywhere in the PostgreSQL cluster (pg_current_snapshot's xmin), and the
+   * other test files share the cluster and hold transactions (locks, sleeps) for seconds.
+   */
+  async function visible(...ids) {
+    for (let i = 0; i < 300; i++) {
+      const seen = new Set((await follow('limit=200')).items.map((u) => u.id));
+      if (ids.every((id) => seen.has(id))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`the feed did not show ${ids.join(', ')} within 15 s`);
+  }
+
   before(async () => {
     server = await startServer();
     editor = await server.token('editor');
@@ -505,6 +519,7 @@ describe('the update feed', () => {
     const start = (await server.request('GET', '/v1/updates')).json.next_cursor;
     const posted = [];
     for (let i = 0; i < 5; i++) posted.push((await post(f.rec, { body: `f${i}` }, monitor)).json.id);
+    await visible(...posted);
     const all = await follow('limit=2', start);
     assert.deepEqual(all.items.map((u) => u.id), posted);
     assert.equal(all.pages, 3);
@@ -522,6 +537,7 @@ describe('the update feed', () => {
     assert.equal(nm.status, 304);
     // a new update appears after the cursor
     const late = await post(f.rec2, { body: 'late' }, editor);
+    await visible(late.json.id);
     const more = await follow('limit=2', all.cursor);
     assert.deepEqual(more.items.map((u) => u.id), [late.json.id]);
   });
@@ -531,6 +547,7 @@ describe('the update feed', () => {
     const b = await post(g.rec2, { body: 'g other' }, editor);
     const c = await post(f.rec, { body: 'f by agency', status: 'stalled' }, agencyToken);
     for (const x of [a, b, c]) assert.equal(x.status, 201, x.text);
+    await visible(a.json.id, b.json.id, c.json.id);
     const ids = (items) => items.map((u) => u.id);
     const byRes = await follow(`resolution=${g.resolutionSlug}`);
     assert.deepEqual(ids(byRes.items), [a.json.id, b.json.id]);
