@@ -18,14 +18,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * lock is held, with {released}: a promise of the session's end.
  */
 async function holdLock(db, table, seconds) {
-  const child = spawn('psql', [dbUrl(db), '-Xq', '-c',
-    `BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(${seconds}); COMMIT;`]);
-  for (let i = 0; i < 100; i++) {
+  // The hold counts from the moment the lock is seen granted (not from psql's start, which a
+  // loaded machine can delay past a short hold: 'lock was not taken' was seen in a full run).
+  const child = spawn('psql', [dbUrl(db), '-Xq', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  const released = new Promise((resolve) => child.on('exit', resolve));
+  child.stdin.write(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; SELECT 1;\n`);
+  for (let i = 0; i < 200; i++) {
     const held = sql(db, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
                           WHERE c.relname = '${table}' AND l.mode = 'AccessExclusiveLock' AND l.granted`);
-    if (held === '1') return { released: new Promise((resolve) => child.on('exit', resolve)) };
+    if (held === '1') {
+      setTimeout(() => child.stdin.end('COMMIT;\n'), seconds * 1000);
+      return { released };
+    }
     await sleep(50);
   }
+  child.stdin.end('ROLLBACK;\n');
   throw new Error('lock was not taken');
 }
 
