@@ -127,8 +127,8 @@ static const struct jsonx_field rec_assign_fields[] = {
     " shown AS (SELECT r, n FROM page WHERE n <= $12::int),"                                   \
     " next AS (SELECT cursor_encode(" key ") AS c FROM shown"                                  \
     "          WHERE n = $12::int AND EXISTS (SELECT 1 FROM page WHERE n > $12::int))"         \
-    " SELECT json_build_object('items', coalesce((SELECT json_agg(recommendation_json(r, $13)" \
-    "                                              ORDER BY n) FROM shown), '[]'),"            \
+    " SELECT json_build_object('items', coalesce((SELECT json_agg(j ORDER BY n) FROM shown"    \
+    "                  CROSS JOIN LATERAL recommendation_json_rows(shown.r, $13) j), '[]'),"   \
     "                          'next_cursor', (SELECT c FROM next))::text, (SELECT c FROM next)"
 
 /* Every matching row as CSV lines, in the order @a order; $12 is the language. */
@@ -173,11 +173,13 @@ static struct db_stmt rec_stmts[] = {
     {"recommendations_find", "SELECT id FROM recommendations WHERE id = $1::uuid", -1},
     /* used by recommendations_get() */
     {"recommendations_get",
-     "SELECT recommendation_json(r, $2)::text, r.version FROM recommendations r WHERE r.id = $1",
+     "SELECT j::text, r.version FROM recommendations r"
+     " CROSS JOIN LATERAL recommendation_json_rows(r, $2) j WHERE r.id = $1",
      -1},
     /* used by recommendations_get_by_code(): $1 resolution id, $2 code, $3 lang */
     {"recommendations_get_by_code",
-     "SELECT recommendation_json(r, $3)::text, r.version FROM recommendations r"
+     "SELECT j::text, r.version FROM recommendations r"
+     " CROSS JOIN LATERAL recommendation_json_rows(r, $3) j"
      " WHERE r.resolution_id = $1 AND r.code = $2",
      -1},
     /* used by recommendations_list(), sort=code: cursor (adopted_on, resolution, position,

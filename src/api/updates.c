@@ -69,10 +69,11 @@ static struct db_stmt update_stmts[] = {
      "                     WHERE ra.recommendation_id = r.id AND ra.agency_id = $2::uuid)"
      " FROM recommendations r WHERE r.id = $1::uuid",
      -1},
-    /* used by updates_create() */
+    /* used by updates_create(): the lookup (404), the agency's assignment (403) and the post,
+       in one round trip (migrations/0016_update_post_checked.sql) */
     {"updates_post",
-     "SELECT update_text, update_id FROM update_post($1::uuid, $2::bigint, $3::jsonb, $4::uuid,"
-     " $5, $6::user_role, $7::uuid, $8::update_source)",
+     "SELECT o_found, o_allowed, update_text, update_id FROM update_post_checked($1::uuid,"
+     " $2::bigint, $3::jsonb, $4::uuid, $5, $6::user_role, $7::uuid, $8::update_source)",
      -1},
     /* used by updates_get(): $3 whether retracted bodies are shown */
     {"updates_get",
@@ -218,6 +219,12 @@ static enum app_err updates_find_recommendation(struct http_req *req, struct htt
     return err;
 }
 
+static enum app_err updates_not_own(struct http_req *req, struct http_res *res)
+{
+    return http_problem(req, res, APP_ERR_FORBIDDEN,
+                        "your agency neither leads nor supports this recommendation", NULL);
+}
+
 /* 403 when the body holds a member reserved for a higher role (even null, even invalid). */
 static enum app_err updates_reserved(struct http_req *req, struct http_res *res, json_t *body)
 {
@@ -319,20 +326,28 @@ static enum app_err updates_store(struct http_req *req, struct http_res *res, js
     enum app_err err = api_exec(req, res, &update_stmts[STMT_POST], 8, params, &r);
     if (err != APP_OK)
         goto out;
-    if (db_result_rows(r) == 0) {
+    if (db_result_rows(r) != 1 || strcmp(db_result_value(r, 0, 0), "t") != 0) {
+        err = http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
+        goto out;
+    }
+    if (strcmp(db_result_value(r, 0, 1), "t") != 0) {
+        err = updates_not_own(req, res);
+        goto out;
+    }
+    if (db_result_is_null(r, 0, 2)) {
         err = http_problem(req, res, APP_ERR_PRECONDITION,
                            "the recommendation changed since the ETag in If-Match", NULL);
         goto out;
     }
-    err = audit_record(req, res, "create", "update", db_result_value(r, 0, 1), NULL,
-                       db_result_value(r, 0, 0));
-    if (err == APP_OK)
-        err = api_reply_row(req, res, 201, r, -1, "no such recommendation");
+    err = audit_record(req, res, "create", "update", db_result_value(r, 0, 3), NULL,
+                       db_result_value(r, 0, 2));
     if (err != APP_OK)
         goto out;
+    http_res_body(res, 201, "application/json", db_result_value(r, 0, 2),
+                  db_result_length(r, 0, 2));
     free(res->etag);
     res->etag = etag_for_bytes(res->body, res->body_len, false);
-    char *location = xasprintf("/v1/updates/%s", db_result_value(r, 0, 1));
+    char *location = xasprintf("/v1/updates/%s", db_result_value(r, 0, 3));
     http_res_header(res, "Location", location);
     free(location);
 out:
@@ -341,24 +356,50 @@ out:
     return err;
 }
 
+/*
+ * A request the checks in C turned down (@a early holds the answer): the recommendation's 404
+ * and the agency's 403 come first, so they are looked up before @a early is answered.
+ */
+static enum app_err updates_refuse(struct http_req *req, struct http_res *res,
+                                   struct http_res *early, enum app_err bad)
+{
+    bool own_agency = false;
+    enum app_err err = updates_find_recommendation(req, res, &own_agency);
+    if (err == APP_OK && req->who.role == ROLE_AGENCY && !own_agency)
+        err = updates_not_own(req, res);
+    if (err != APP_OK) {
+        http_res_cleanup(early);
+        return err;
+    }
+    http_res_cleanup(res);
+    *res = *early;
+    return bad;
+}
+
+/*
+ * The checks that need no database (body, reserved members, If-Match) run first into a scratch
+ * answer; when they pass, one statement finds the recommendation, checks the agency and posts.
+ */
 enum app_err updates_create(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
-    bool own_agency = false, if_match = false;
+    bool if_match = false;
     char version[24] = "";
     enum app_err err = api_require_role(req, res, ROLE_AGENCY);
-    if (err == APP_OK)
-        err = updates_find_recommendation(req, res, &own_agency);
-    if (err == APP_OK && req->who.role == ROLE_AGENCY && !own_agency)
-        err = http_problem(req, res, APP_ERR_FORBIDDEN,
-                           "your agency neither leads nor supports this recommendation", NULL);
-    if (err == APP_OK)
-        err = api_body_object(req, res, &body);
-    if (err == APP_OK)
-        err = updates_validate(req, res, body);
-    if (err == APP_OK)
-        err = updates_if_match(req, res, version, sizeof version, &if_match);
-    if (err == APP_OK)
+    if (err != APP_OK)
+        return err;
+    if (!api_is_uuid(req->params[0]))
+        return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
+    struct http_res early;
+    memset(&early, 0, sizeof early);
+    enum app_err bad = api_body_object(req, &early, &body);
+    if (bad == APP_OK)
+        bad = updates_validate(req, &early, body);
+    if (bad == APP_OK)
+        bad = updates_if_match(req, &early, version, sizeof version, &if_match);
+    if (bad != APP_OK)
+        err = updates_refuse(req, res, &early, bad);
+    else
         err = updates_store(req, res, body, if_match ? version : NULL);
     json_decref(body);
     return err;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,6 +260,32 @@ static bool request_id_ok(const char *id)
     return n >= 1 && n <= 128;
 }
 
+/*
+ * A random (version 4) UUID as text. libuuid's uuid_generate_random() makes five system calls
+ * each time (getrandom, then getpid, getuid, gettid and getppid to stir its fallback generator),
+ * a third of the service's system calls for a read (bench/README.md); this takes the bytes from a
+ * per-thread buffer that one getrandom() fills for 16 ids.
+ */
+static void request_id_random(char *out)
+{
+    static _Thread_local unsigned char pool[16 * 16];
+    static _Thread_local size_t used = sizeof pool;
+    if (used == sizeof pool) {
+        if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool) {
+            uuid_t u;
+            uuid_generate_random(u);
+            uuid_unparse_lower(u, out);
+            return;
+        }
+        used = 0;
+    }
+    unsigned char *b = pool + used;
+    used += 16;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* variant 10 */
+    uuid_unparse_lower(b, out);
+}
+
 static void request_id_set(struct req_ctx *ctx, struct MHD_Connection *conn)
 {
     const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -266,9 +293,7 @@ static void request_id_set(struct req_ctx *ctx, struct MHD_Connection *conn)
         snprintf(ctx->req.request_id, sizeof ctx->req.request_id, "%s", given);
         return;
     }
-    uuid_t u;
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, ctx->req.request_id);
+    request_id_random(ctx->req.request_id);
 }
 
 /* ---- responses ---- */

@@ -201,6 +201,16 @@ describe('updates', () => {
     assertProblem(assert, await post("1'; DROP TABLE updates; --", { body: 'x' }, monitor), 404);
     // 403 on the object comes before anything about the body
     assertProblem(assert, await post(f.rec, 'garbage', tokens.other, JSON_TYPE), 403);
+    // whatever is wrong with the body, If-Match or a reserved member, the object comes first
+    assertProblem(assert, await post(UNKNOWN, 'garbage', monitor, JSON_TYPE), 404);
+    assertProblem(assert, await post(UNKNOWN, { body: '', status: 'bogus' }, monitor), 404);
+    assertProblem(assert, await post(UNKNOWN, { body: 'x', response: 'noted' }, monitor), 404);
+    assertProblem(assert, await post(UNKNOWN, { body: 'x' }, monitor, { 'If-Match': 'nonsense' }), 404);
+    const elsewhere = await post(f.rec, { body: 'x', progress: 50 }, tokens.other);
+    assertProblem(assert, elsewhere, 403);
+    assert.match(elsewhere.json.detail, /neither leads nor supports/);
+    assertProblem(assert, await post(f.rec, { body: '' }, tokens.other), 403);
+    assert.equal(countUpdates(server, f.rec), n);
   });
 
   test('authentication: none or a bogus token is 401', async () => {
