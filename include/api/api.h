@@ -96,10 +96,12 @@ bool api_is_slug(const char *s);
 bool api_is_lang(const char *s);
 
 /**
- * Answers a list page from PostgreSQL's JSON `{"items": [...], "next_cursor": ...}` in
- * column 0 and the next cursor (or NULL) in column 1; adds the `Link: rel="next"` header.
+ * Runs a list statement and answers its page: PostgreSQL's JSON `{"items": [...],
+ * "next_cursor": ...}` in column 0 and the next cursor (or NULL) in column 1, with the
+ * `Link: rel="next"` header.
  */
-enum app_err api_reply_page(struct http_req *req, struct http_res *res, struct db_result *r);
+enum app_err api_reply_page(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
+                            int nparams, const char *const *params);
 
 #endif
 

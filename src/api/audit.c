@@ -134,11 +134,7 @@ enum app_err audit_list(struct http_req *req, struct http_res *res)
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {limit_text, key[0], key[1], f[0], f[1], f[2], f[3], lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &audit_stmts[STMT_LIST], 8, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &audit_stmts[STMT_LIST], 8, params);
     cursor_parts_free("tu", key);
     return err;
 }

@@ -292,27 +292,28 @@ bool api_is_slug(const char *s)
     return n >= 1 && n <= 80 && !prev_dash;
 }
 
-enum app_err api_reply_page(struct http_req *req, struct http_res *res, struct db_result *r)
+enum app_err api_reply_page(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
+                            int nparams, const char *const *params)
 {
-    if (db_result_rows(r) == 0)
-        return http_problem(req, res, APP_ERR_INTERNAL, "the list could not be built", NULL);
-    http_res_body(res, 200, "application/json", db_result_value(r, 0, 0),
-                  db_result_length(r, 0, 0));
-    if (db_result_cols(r) > 1 && !db_result_is_null(r, 0, 1)) {
-        char *query = http_req_query_without(req, "cursor");
-        char *cursor = NULL;
-        {
+    struct db_result *r = NULL;
+    enum app_err err = api_exec(req, res, stmt, nparams, params, &r);
+    if (err == APP_OK && db_result_rows(r) == 0)
+        err = http_problem(req, res, APP_ERR_INTERNAL, "the list could not be built", NULL);
+    if (err == APP_OK) {
+        http_res_body(res, 200, "application/json", db_result_value(r, 0, 0),
+                      db_result_length(r, 0, 0));
+        if (db_result_cols(r) > 1 && !db_result_is_null(r, 0, 1)) {
             /* the cursor is base64url text: safe in a URL as it is */
-            cursor = xstrdup(db_result_value(r, 0, 1));
+            char *query = http_req_query_without(req, "cursor");
+            char *link = xasprintf("<%s?%s%scursor=%s>; rel=\"next\"", req->path, query,
+                                   query[0] ? "&" : "", db_result_value(r, 0, 1));
+            http_res_header(res, "Link", link);
+            free(link);
+            free(query);
         }
-        char *link = xasprintf("<%s?%s%scursor=%s>; rel=\"next\"", req->path, query,
-                               query[0] ? "&" : "", cursor);
-        http_res_header(res, "Link", link);
-        free(link);
-        free(cursor);
-        free(query);
     }
-    return APP_OK;
+    db_result_free(r);
+    return err;
 }
 
 bool api_ref_split(const char *ref, const char **id, const char **slug)

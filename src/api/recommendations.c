@@ -566,11 +566,7 @@ enum app_err recommendations_list(struct http_req *req, struct http_res *res)
                             or_null(q.lead), q.status, q.response, q.theme, q.sdg, q.overdue,
                             q.updated_since, q.q, limit_text, q.lang,
                             key[0], key[1], key[2], key[3], key[4]};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &rec_stmts[q.sort], 13 + (int)strlen(shape), params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &rec_stmts[q.sort], 13 + (int)strlen(shape), params);
     cursor_parts_free(shape, key);
     return err;
 }
@@ -771,11 +767,7 @@ enum app_err recommendations_history(struct http_req *req, struct http_res *res)
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {id, limit_text, key[0], key[1], key[2], key[3]};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &rec_stmts[STMT_HISTORY], 6, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &rec_stmts[STMT_HISTORY], 6, params);
     cursor_parts_free("dtui", key);
     return err;
 }

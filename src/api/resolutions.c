@@ -172,11 +172,7 @@ enum app_err resolutions_list(struct http_req *req, struct http_res *res)
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {archived, limit_text, key[0], key[1], lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &resolution_stmts[STMT_LIST], 5, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &resolution_stmts[STMT_LIST], 5, params);
     cursor_parts_free("du", key);
     return err;
 }

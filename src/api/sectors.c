@@ -171,11 +171,7 @@ enum app_err sectors_list(struct http_req *req, struct http_res *res)
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {id, limit_text, key[0], key[1], lang};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &sector_stmts[STMT_LIST], 5, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &sector_stmts[STMT_LIST], 5, params);
 out:
     cursor_parts_free("is", key);
     return err;

@@ -445,11 +445,7 @@ enum app_err updates_list_for_recommendation(struct http_req *req, struct http_r
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {req->params[0], limit_text, key[0], key[1], key[2], lang,
                             updates_show_retracted(req)};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &update_stmts[STMT_LIST], 7, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &update_stmts[STMT_LIST], 7, params);
 out:
     cursor_parts_free("dtu", key);
     return err;
@@ -538,11 +534,7 @@ enum app_err updates_feed(struct http_req *req, struct http_res *res)
     const char *params[] = {limit_text, key[0], key[1], since,
                             resolution[0] ? resolution : NULL, agency[0] ? agency : NULL,
                             source, lang, updates_show_retracted(req), cursor};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &update_stmts[STMT_FEED], 10, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &update_stmts[STMT_FEED], 10, params);
 out:
     cursor_parts_free("xi", key);
     return err;

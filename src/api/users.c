@@ -358,11 +358,7 @@ enum app_err users_list(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         goto out;
     const char *params[] = {limit_text, key[0], key[1]};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &users_stmts[STMT_LIST], 3, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &users_stmts[STMT_LIST], 3, params);
 out:
     cursor_parts_free("tu", key);
     return err;
@@ -520,11 +516,7 @@ enum app_err users_tokens_list(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         goto out;
     const char *params[] = {row.id, limit_text, key[0], key[1]};
-    struct db_result *r = NULL;
-    err = api_exec(req, res, &users_stmts[STMT_TOKENS_LIST], 4, params, &r);
-    if (err == APP_OK)
-        err = api_reply_page(req, res, r);
-    db_result_free(r);
+    err = api_reply_page(req, res, &users_stmts[STMT_TOKENS_LIST], 4, params);
 out:
     cursor_parts_free("tu", key);
     return err;
