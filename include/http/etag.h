@@ -28,12 +28,6 @@ char *etag_for_version(long long version, const char *data, size_t len);
  */
 bool etag_none_match(const char *header, const char *etag);
 
-/**
- * Reads the version out of an If-Match value.
- * @return the version of the first tag shaped "<version>-<hash>", -1 when none is, or 0 for "*"
- */
-long long etag_if_match_version(const char *header);
-
 /** At most this many tags of an If-Match list are read (the rest are ignored). */
 #define ETAG_MAX_IF_MATCH 16
 

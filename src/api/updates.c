@@ -73,7 +73,7 @@ static struct db_stmt update_stmts[] = {
        in one round trip (migrations/0016_update_post_checked.sql) */
     {"updates_post",
      "SELECT o_found, o_allowed, update_text, update_id FROM update_post_checked($1::uuid,"
-     " $2::bigint, $3::jsonb, $4::uuid, $5, $6::user_role, $7::uuid, $8::update_source)",
+     " $2::bigint[], $3::jsonb, $4::uuid, $5, $6::user_role, $7::uuid, $8::update_source)",
      -1},
     /* used by updates_get(): $3 whether retracted bodies are shown */
     {"updates_get",
@@ -271,20 +271,18 @@ static enum app_err updates_validate(struct http_req *req, struct http_res *res,
     return api_fields_ok(req, res, errors);
 }
 
-/* Reads an optional If-Match into @a version: NULL when absent, "0" for "*"; 412 when no tag
- * names a version. */
-static enum app_err updates_if_match(struct http_req *req, struct http_res *res, char *version,
-                                     size_t size, bool *sent)
+/* Reads an optional If-Match into @a versions (a bigint[] literal, "{0}" for "*"; NULL when
+ * absent); 412 when no tag names a version. */
+static enum app_err updates_if_match(struct http_req *req, struct http_res *res, char **versions)
 {
     const char *h = http_req_header(req, "If-Match");
-    *sent = h != NULL;
+    *versions = NULL;
     if (h == NULL)
         return APP_OK;
-    long long v = etag_if_match_version(h);
-    if (v < 0)
+    *versions = etag_if_match_versions(h);
+    if (*versions == NULL)
         return http_problem(req, res, APP_ERR_PRECONDITION,
                             "If-Match does not match the recommendation's current version", NULL);
-    snprintf(version, size, "%lld", v);
     return APP_OK;
 }
 
@@ -383,8 +381,7 @@ static enum app_err updates_refuse(struct http_req *req, struct http_res *res,
 enum app_err updates_create(struct http_req *req, struct http_res *res)
 {
     json_t *body = NULL;
-    bool if_match = false;
-    char version[24] = "";
+    char *versions = NULL;
     enum app_err err = api_require_role(req, res, ROLE_AGENCY);
     if (err != APP_OK)
         return err;
@@ -396,11 +393,12 @@ enum app_err updates_create(struct http_req *req, struct http_res *res)
     if (bad == APP_OK)
         bad = updates_validate(req, &early, body);
     if (bad == APP_OK)
-        bad = updates_if_match(req, &early, version, sizeof version, &if_match);
+        bad = updates_if_match(req, &early, &versions);
     if (bad != APP_OK)
         err = updates_refuse(req, res, &early, bad);
     else
-        err = updates_store(req, res, body, if_match ? version : NULL);
+        err = updates_store(req, res, body, versions);
+    free(versions);
     json_decref(body);
     return err;
 }

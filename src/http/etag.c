@@ -75,23 +75,6 @@ bool etag_none_match(const char *header, const char *etag)
     return false;
 }
 
-long long etag_if_match_version(const char *header)
-{
-    const char *p = header, *tag = NULL;
-    size_t len = 0;
-    while ((p = next_tag(p, &tag, &len)) != NULL) {
-        if (len == 1 && tag[0] == '*')
-            return 0;
-        if (len < 4 || tag[0] != '"' || !isdigit((unsigned char)tag[1]))
-            continue;
-        char *end = NULL;
-        long long v = strtoll(tag + 1, &end, 10);
-        if (end != NULL && *end == '-' && v > 0)
-            return v;
-    }
-    return -1;
-}
-
 char *etag_if_match_versions(const char *header)
 {
     char list[ETAG_MAX_IF_MATCH * 21 + 3] = "{";

@@ -316,6 +316,12 @@ describe('updates', () => {
     assert.equal(recState(server, f.rec2).version, v + 1);
     const any = await post(f.rec2, { body: 'any' }, editor, { 'If-Match': '*' });
     assert.equal(any.status, 201, any.text);
+    // a list (RFC 9110): any current tag lets it through, none leaves it at 412
+    const w = recState(server, f.rec2).version;
+    assertProblem(assert, await post(f.rec2, { body: 'old list' }, editor, { 'If-Match': `"${w - 2}-aa", "${w - 1}-bb"` }), 412);
+    const listed = await post(f.rec2, { body: 'listed' }, editor, { 'If-Match': `"${w - 1}-aa", "${w}-bb", "x"` });
+    assert.equal(listed.status, 201, listed.text);
+    assert.equal(recState(server, f.rec2).version, w + 1);
   });
 
   test('two clients racing with the same If-Match: exactly one wins', async () => {

@@ -1,14 +1,17 @@
 /*
  * Conditional request headers: etag_none_match() (If-None-Match, weak comparison) and
- * etag_if_match_version() (If-Match on PATCH) with any header bytes.
+ * etag_if_match_versions() (If-Match on writes) with any header bytes.
  *
  * Input: the header value, then optionally a newline and the bytes of a representation; the
  * harness builds the tags the server would send for it (versioned, strong and weak).
- * Checks: If-Match reads -1, 0 ("*") or a positive version; a tag matches itself, and its weak
- * form, in If-None-Match; If-Match gives back the version of a versioned tag, also after a list
- * of other tags; a tag appended to a well-formed list still matches.
+ * Checks: If-Match reads nothing or a bigint[] literal of at most ETAG_MAX_IF_MATCH versions, 0
+ * ("*") or positive; a tag matches itself, and its weak form, in If-None-Match; If-Match gives
+ * back the version of a versioned tag, also at the end of a short enough list of other tags; a
+ * tag appended to a well-formed list still matches.
  */
 #include "fuzz.h"
+
+#include <ctype.h>
 
 #include "core/xalloc.h"
 #include "http/etag.h"
@@ -44,6 +47,25 @@ static bool well_formed_list(const char *h)
     return true;
 }
 
+/* Is @a s NULL or "{v,...}" with 1..ETAG_MAX_IF_MATCH non-negative versions? @return the count */
+static int versions_count(const char *s)
+{
+    if (s == NULL)
+        return 0;
+    FUZZ_CHECK(s[0] == '{' && s[strlen(s) - 1] == '}');
+    int n = 0;
+    for (const char *p = s + 1; *p != '}'; n++) {
+        FUZZ_CHECK(isdigit((unsigned char)*p));
+        while (isdigit((unsigned char)*p))
+            p++;
+        FUZZ_CHECK(*p == ',' || *p == '}');
+        if (*p == ',')
+            p++;
+    }
+    FUZZ_CHECK(n >= 1 && n <= ETAG_MAX_IF_MATCH);
+    return n;
+}
+
 static void check_tag(const char *header, const char *tag)
 {
     FUZZ_CHECK(etag_none_match(tag, tag));
@@ -70,22 +92,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rep = nl + 1;
         rep_len = strlen(rep);
     }
-    long long got = etag_if_match_version(header);
-    FUZZ_CHECK(got >= -1);
+    char *got = etag_if_match_versions(header);
+    int named = versions_count(got);
     FUZZ_CHECK(!etag_none_match(header, NULL) && !etag_none_match(NULL, header));
 
     long long version = version_of(rep, rep_len);
     char *versioned = etag_for_version(version, rep, rep_len);
     char *strong = etag_for_bytes(rep, rep_len, false);
     char *weak = etag_for_bytes(rep, rep_len, true);
-    FUZZ_CHECK(etag_if_match_version(versioned) == version);
-    if (well_formed_list(header) && got != 0) {
-        /* the first versioned tag wins: this one, unless the header already named one */
+    char *alone = etag_if_match_versions(versioned);
+    char *expected = xasprintf("{%lld}", version);
+    FUZZ_CHECK(alone != NULL && strcmp(alone, expected) == 0);
+    if (well_formed_list(header) && named < ETAG_MAX_IF_MATCH) {
+        /* appended to a list that leaves room, the version is the last one read */
         char *list = xasprintf("%s, %s", header, versioned);
-        long long v = etag_if_match_version(list);
-        FUZZ_CHECK(got > 0 ? v == got : v == version);
+        char *v = etag_if_match_versions(list);
+        char *tail = xasprintf("%c%lld}", named ? ',' : '{', version);
+        FUZZ_CHECK(v != NULL && strlen(v) >= strlen(tail) &&
+                   strcmp(v + strlen(v) - strlen(tail), tail) == 0);
+        free(tail);
+        free(v);
         free(list);
     }
+    free(expected);
+    free(alone);
+    free(got);
     check_tag(header, versioned);
     check_tag(header, strong);
     check_tag(header, weak);

@@ -43,20 +43,6 @@ static void test_none_match(void **state)
     assert_false(etag_none_match(NULL, "\"a\""));
 }
 
-static void test_if_match_version(void **state)
-{
-    (void)state;
-    assert_int_equal(etag_if_match_version("\"7-0badc0de\""), 7);
-    assert_int_equal(etag_if_match_version("W/\"7-0badc0de\""), 7);
-    assert_int_equal(etag_if_match_version("\"x\", \"12-ab\""), 12);
-    assert_int_equal(etag_if_match_version("*"), 0);
-    assert_int_equal(etag_if_match_version("\"abc\""), -1);
-    assert_int_equal(etag_if_match_version("\"-1-ab\""), -1);
-    assert_int_equal(etag_if_match_version("\"0-ab\""), -1);
-    assert_int_equal(etag_if_match_version(""), -1);
-    assert_int_equal(etag_if_match_version("7-ab"), -1);
-}
-
 static void assert_versions(const char *header, const char *expected)
 {
     char *got = etag_if_match_versions(header);
@@ -91,7 +77,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_none_match),
-        cmocka_unit_test(test_if_match_version),
         cmocka_unit_test(test_if_match_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
