@@ -238,6 +238,36 @@ CREATE TRIGGER recommendation_agencies_report_counts_update
           IS DISTINCT FROM (NEW.recommendation_id, NEW.agency_id, NEW.role))
     EXECUTE FUNCTION report_counts_track_assignment();
 
+-- ---------------------------------------------------------------- lock order
+
+-- A post locks its recommendation's row, then its sector's counts row, then its agencies' rows
+-- in id order, so posts never deadlock with each other. A change that moves the counts of
+-- several sectors or agencies at once in another order (agency rows replaced, a recommendation
+-- moved to another sector or target date, an import) locks its recommendations' rows and then
+-- the three tables instead: posts wait the few milliseconds it lasts rather than deadlocking
+-- with it (a deadlock costs a second of waiting, then a 503).
+CREATE FUNCTION report_counts_lock(rec uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM recommendations r WHERE r.id = rec FOR UPDATE;
+    LOCK TABLE report_sector_counts, report_agency_counts, report_agency_targets
+        IN EXCLUSIVE MODE;
+END $$;
+
+-- bundle_import() (0006) after its locks, in that order: the imports' advisory lock (taken
+-- again inside, which is allowed), the rows of the resolution's recommendations in id order,
+-- then the counts.
+CREATE FUNCTION bundle_import_locked(b jsonb, refs jsonb) RETURNS json
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('tracker.bundle_import'));
+    PERFORM 1 FROM recommendations r JOIN resolutions x ON x.id = r.resolution_id
+     WHERE x.slug = b #>> '{resolution,slug}' ORDER BY r.id FOR UPDATE OF r;
+    LOCK TABLE report_sector_counts, report_agency_counts, report_agency_targets
+        IN EXCLUSIVE MODE;
+    RETURN bundle_import(b, refs);
+END $$;
+
 -- ---------------------------------------------------------------- rebuild
 
 -- The agency counts and open targets of one agency (NULL: every agency), from scratch.

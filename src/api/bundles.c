@@ -4,7 +4,8 @@
  * Import validates the bundle here, member by member with jsonx, and checks every reference
  * it can see inside the bundle (sector codes, agency slugs, duplicates); the agency slugs it
  * names but does not carry go to PostgreSQL beside it, with their JSON Pointers.
- * bundle_import() (migrations/0006_bundles.sql) checks what only the database can see, then
+ * bundle_import() (migrations/0006_bundles.sql, called through bundle_import_locked() of 0015,
+ * which takes the report counts first) checks what only the database can see, then
  * applies everything in one statement, so in one transaction. Export is built whole by
  * bundle_export(). `tracker import FILE` runs the same validation and statement.
  */
@@ -111,7 +112,7 @@ static const struct jsonx_field retraction_fields[] = {
 /* The import statement: the counts as column 0, or a problem in columns 1..3. */
 #define BUNDLE_IMPORT_SQL                                                                      \
     "SELECT r::text, r #>> '{problem,status}', r #>> '{problem,field}',"                       \
-    " r #>> '{problem,message}' FROM bundle_import($1::jsonb, $2::jsonb) AS r"
+    " r #>> '{problem,message}' FROM bundle_import_locked($1::jsonb, $2::jsonb) AS r"
 
 static struct db_stmt bundle_stmts[] = {
     /* used by bundles_import() */

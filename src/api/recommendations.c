@@ -261,6 +261,9 @@ static struct db_stmt rec_stmts[] = {
     /* used by recommendations_put_agencies(): the representation before, for the audit trail */
     {"recommendations_before",
      "SELECT recommendation_json(r, NULL)::text FROM recommendations r WHERE r.id = $1", -1},
+    /* used by recommendations_put_agencies() and _patch(): the order of locks that keeps them
+       from deadlocking with posts (migrations/0015_report_counts.sql) */
+    {"recommendations_lock_counts", "SELECT report_counts_lock($1::uuid)", -1},
     /* used by recommendations_put_agencies() */
     {"recommendations_assign", "SELECT * FROM recommendation_assign($1::uuid, $2::jsonb)", -1},
     /* used by recommendations_history(): $1 id, $2 limit, cursor $3..$6 (effective_on, at,
@@ -306,6 +309,7 @@ enum {
     STMT_PATCH_REFS,
     STMT_UPDATE,
     STMT_BEFORE,
+    STMT_LOCK_COUNTS,
     STMT_ASSIGN,
     STMT_HISTORY,
 };
@@ -663,6 +667,17 @@ enum app_err recommendations_create(struct http_req *req, struct http_res *res)
     return err;
 }
 
+/* Locks recommendation @a id, then the report counts (before moving counts of several sectors or
+ * agencies at once: see report_counts_lock in migrations/0015_report_counts.sql). */
+static enum app_err lock_counts(struct http_req *req, struct http_res *res, const char *id)
+{
+    const char *params[] = {id};
+    struct db_result *r = NULL;
+    enum app_err err = api_exec(req, res, &rec_stmts[STMT_LOCK_COUNTS], 1, params, &r);
+    db_result_free(r);
+    return err;
+}
+
 /* The sector a PATCH moves the recommendation to (when it names one), as an id. */
 static enum app_err patch_sector(struct http_req *req, struct http_res *res, const char *id,
                                  const char *text, char *sector)
@@ -697,6 +712,10 @@ enum app_err recommendations_patch(struct http_req *req, struct http_res *res)
         err = patch_sector(req, res, id, text, sector);
         free(text);
     }
+    /* a new sector or target date moves counts of two sectors or dates at once */
+    if (err == APP_OK &&
+        (json_object_get(body, "sector") != NULL || json_object_get(body, "target_date") != NULL))
+        err = lock_counts(req, res, id);
     if (err == APP_OK) {
         const struct write_patch w = {&rec_stmts[STMT_UPDATE], "recommendation", id, 4,
                                       sector[0] ? sector : NULL, code_conflict};
@@ -723,7 +742,8 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
         goto out;
     text = api_json_text(body);
     const char *id_param[] = {id};
-    if ((err = api_exec(req, res, &rec_stmts[STMT_BEFORE], 1, id_param, &before)) != APP_OK)
+    if ((err = lock_counts(req, res, id)) != APP_OK ||
+        (err = api_exec(req, res, &rec_stmts[STMT_BEFORE], 1, id_param, &before)) != APP_OK)
         goto out;
     const char *params[] = {id, text};
     err = api_exec(req, res, &rec_stmts[STMT_ASSIGN], 2, params, &r);
