@@ -23,6 +23,12 @@
 -- Reports filtered by agency, or agencies reports filtered by sector, still count from the
 -- recommendations themselves (report_*_scan): their scope is small.
 
+-- The scans of 0011, kept for the scopes the tables below do not cover, and to rebuild them.
+ALTER FUNCTION report_summary_rows(uuid, uuid, uuid, date)
+    RENAME TO report_summary_scan;
+ALTER FUNCTION report_agency_rows(uuid, uuid, uuid, date)
+    RENAME TO report_agency_scan;
+
 -- ---------------------------------------------------------------- tables
 
 CREATE TABLE report_sector_counts (
@@ -270,72 +276,36 @@ END $$;
 
 -- ---------------------------------------------------------------- rebuild
 
--- The agency counts and open targets of one agency (NULL: every agency), from scratch.
-CREATE FUNCTION report_agency_recount(agency uuid) RETURNS void
-LANGUAGE sql AS $$
-    DELETE FROM report_agency_counts WHERE agency IS NULL OR agency_id = agency;
-    DELETE FROM report_agency_targets WHERE agency IS NULL OR agency_id = agency;
-    INSERT INTO report_agency_counts (resolution_id, agency_id, lead, sup,
-                                      na, ns, ip, st, pi, im, ni, last)
-    SELECT r.resolution_id, ra.agency_id,
-           count(*) FILTER (WHERE ra.role = 'lead'),
-           count(*) FILTER (WHERE ra.role = 'supporting'),
-           count(*) FILTER (WHERE r.status = 'not_assessed'),
-           count(*) FILTER (WHERE r.status = 'not_started'),
-           count(*) FILTER (WHERE r.status = 'in_progress'),
-           count(*) FILTER (WHERE r.status = 'stalled'),
-           count(*) FILTER (WHERE r.status = 'partially_implemented'),
-           count(*) FILTER (WHERE r.status = 'implemented'),
-           count(*) FILTER (WHERE r.status = 'not_implemented'),
-           max(r.last_update_at)
-      FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
-     WHERE agency IS NULL OR ra.agency_id = agency
-     GROUP BY r.resolution_id, ra.agency_id;
-    INSERT INTO report_agency_targets (resolution_id, agency_id, target_date, n)
-    SELECT r.resolution_id, ra.agency_id, r.target_date, count(*)
-      FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
-     WHERE (agency IS NULL OR ra.agency_id = agency) AND report_is_open_target(r)
-     GROUP BY r.resolution_id, ra.agency_id, r.target_date;
-$$;
-
 -- Every count from scratch: after a bulk load that ran with the triggers disabled, and to
--- check the triggers (tests compare the tables with a rebuild).
+-- check the triggers (tests compare the tables with a rebuild). The counts are those of the
+-- reports' scans, resolution by resolution (naming a resolution takes archived ones too).
 CREATE FUNCTION report_counts_rebuild() RETURNS void
 LANGUAGE sql AS $$
     LOCK TABLE report_sector_counts, report_agency_counts, report_agency_targets
         IN EXCLUSIVE MODE;
     DELETE FROM report_sector_counts;
+    DELETE FROM report_agency_counts;
+    DELETE FROM report_agency_targets;
     INSERT INTO report_sector_counts (sector_id, total, na, ns, ip, st, pi, im, ni,
                                       pe, ac, pa, nt, re, psum, pn, gap)
-    SELECT r.sector_id, count(*),
-           count(*) FILTER (WHERE r.status = 'not_assessed'),
-           count(*) FILTER (WHERE r.status = 'not_started'),
-           count(*) FILTER (WHERE r.status = 'in_progress'),
-           count(*) FILTER (WHERE r.status = 'stalled'),
-           count(*) FILTER (WHERE r.status = 'partially_implemented'),
-           count(*) FILTER (WHERE r.status = 'implemented'),
-           count(*) FILTER (WHERE r.status = 'not_implemented'),
-           count(*) FILTER (WHERE r.response = 'pending'),
-           count(*) FILTER (WHERE r.response = 'accepted'),
-           count(*) FILTER (WHERE r.response = 'partially_accepted'),
-           count(*) FILTER (WHERE r.response = 'noted'),
-           count(*) FILTER (WHERE r.response = 'rejected'),
-           coalesce(sum(r.progress), 0), count(r.progress),
-           count(*) FILTER (WHERE r.agency_status <> r.status)
-      FROM recommendations r
-     GROUP BY r.sector_id;
-    SELECT report_agency_recount(NULL);
+    SELECT c.g_sector, c.g_total, c.g_na, c.g_ns, c.g_ip, c.g_st, c.g_pi, c.g_im, c.g_ni,
+           c.g_pe, c.g_ac, c.g_pa, c.g_nt, c.g_re, coalesce(c.g_psum, 0), c.g_pn, c.g_gap
+      FROM resolutions x CROSS JOIN LATERAL report_summary_scan(x.id, NULL, NULL, current_date) c;
+    INSERT INTO report_agency_counts (resolution_id, agency_id, lead, sup,
+                                      na, ns, ip, st, pi, im, ni, last)
+    SELECT x.id, c.g_agency, c.g_lead, c.g_sup, c.g_na, c.g_ns, c.g_ip, c.g_st, c.g_pi, c.g_im,
+           c.g_ni, c.g_last
+      FROM resolutions x CROSS JOIN LATERAL report_agency_scan(x.id, NULL, NULL, current_date) c;
+    INSERT INTO report_agency_targets (resolution_id, agency_id, target_date, n)
+    SELECT r.resolution_id, ra.agency_id, r.target_date, count(*)
+      FROM recommendation_agencies ra JOIN recommendations r ON r.id = ra.recommendation_id
+     WHERE report_is_open_target(r)
+     GROUP BY r.resolution_id, ra.agency_id, r.target_date;
 $$;
 
 SELECT report_counts_rebuild();
 
 -- ---------------------------------------------------------------- the reports' counts
-
--- The scans of 0011, kept for the scopes the tables above do not cover.
-ALTER FUNCTION report_summary_rows(uuid, uuid, uuid, date)
-    RENAME TO report_summary_scan;
-ALTER FUNCTION report_agency_rows(uuid, uuid, uuid, date)
-    RENAME TO report_agency_scan;
 
 -- Summary rows per sector (the columns of 0011's report_summary_rows): from
 -- report_sector_counts unless an agency filter asks for a scan.
