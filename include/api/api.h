@@ -117,6 +117,14 @@ bool api_ref_split(const char *ref, const char **id, const char **slug);
 /** Requires any valid token (401 with WWW-Authenticate otherwise). */
 enum app_err api_require_token(struct http_req *req, struct http_res *res);
 
+/** 400 naming query parameter @a name (`field`) with @a message. */
+enum app_err api_bad_param(struct http_req *req, struct http_res *res, const char *name,
+                           const char *message);
+
+/** Reads query parameter @a name (borrowed, NULL when absent): given twice or empty → 400. */
+enum app_err api_query_one(struct http_req *req, struct http_res *res, const char *name,
+                           const char **value);
+
 /**
  * Reads If-Match for a PATCH: missing → 428; no tag of a version → 412.
  * @param[out] versions the versions it names as a bigint[] literal ("{0}" for "*"); free()

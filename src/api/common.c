@@ -8,6 +8,7 @@
 #include "json/jsonx.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -352,6 +353,27 @@ enum app_err api_if_match(struct http_req *req, struct http_res *res, char **ver
     if (*versions == NULL)
         return http_problem(req, res, APP_ERR_PRECONDITION,
                             "If-Match does not match the current representation", NULL);
+    return APP_OK;
+}
+
+enum app_err api_bad_param(struct http_req *req, struct http_res *res, const char *name,
+                           const char *message)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "the %s parameter is not valid", name);
+    return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, name, message);
+}
+
+enum app_err api_query_one(struct http_req *req, struct http_res *res, const char *name,
+                           const char **value)
+{
+    *value = http_req_query(req, name);
+    if (*value == NULL)
+        return APP_OK;
+    if (http_req_query_count(req, name) > 1)
+        return api_bad_param(req, res, name, "give it once");
+    if ((*value)[0] == '\0')
+        return api_bad_param(req, res, name, "must not be empty");
     return APP_OK;
 }
 

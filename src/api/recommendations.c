@@ -346,28 +346,6 @@ struct rec_list_query {
     int sort; /* STMT_LIST_CODE, STMT_LIST_UPDATED or STMT_LIST_TARGET */
 };
 
-static enum app_err bad_param(struct http_req *req, struct http_res *res, const char *name,
-                              const char *message)
-{
-    char detail[160];
-    snprintf(detail, sizeof detail, "the %s parameter is not valid", name);
-    return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, name, message);
-}
-
-/* Reads query parameter @a name (borrowed, NULL when absent): given twice or empty → 400. */
-static enum app_err query_one(struct http_req *req, struct http_res *res, const char *name,
-                              const char **value)
-{
-    *value = http_req_query(req, name);
-    if (*value == NULL)
-        return APP_OK;
-    if (http_req_query_count(req, name) > 1)
-        return bad_param(req, res, name, "give it once");
-    if ((*value)[0] == '\0')
-        return bad_param(req, res, name, "must not be empty");
-    return APP_OK;
-}
-
 static bool word_in(const char *s, size_t n, const char *const *values)
 {
     for (; *values != NULL; values++)
@@ -411,13 +389,13 @@ static bool utf8_ok(const char *s)
 static enum app_err text_param(struct http_req *req, struct http_res *res, const char *name,
                                size_t max, const char **value)
 {
-    enum app_err err = query_one(req, res, name, value);
+    enum app_err err = api_query_one(req, res, name, value);
     if (err != APP_OK || *value == NULL)
         return err;
     if (!utf8_ok(*value))
-        return bad_param(req, res, name, "must be UTF-8 text");
+        return api_bad_param(req, res, name, "must be UTF-8 text");
     if (jsonx_utf8_length(*value) > max)
-        return bad_param(req, res, name, "is too long");
+        return api_bad_param(req, res, name, "is too long");
     return APP_OK;
 }
 
@@ -425,24 +403,24 @@ static enum app_err text_param(struct http_req *req, struct http_res *res, const
 static enum app_err list_value_filters(struct http_req *req, struct http_res *res,
                                        struct rec_list_query *q)
 {
-    enum app_err err = query_one(req, res, "status", &q->status);
+    enum app_err err = api_query_one(req, res, "status", &q->status);
     if (err == APP_OK && q->status != NULL && !status_list_ok(q->status))
-        err = bad_param(req, res, "status", "must be a comma list of statuses");
-    if (err == APP_OK && (err = query_one(req, res, "response", &q->response)) == APP_OK &&
+        err = api_bad_param(req, res, "status", "must be a comma list of statuses");
+    if (err == APP_OK && (err = api_query_one(req, res, "response", &q->response)) == APP_OK &&
         q->response != NULL && !word_in(q->response, strlen(q->response), rec_responses))
-        err = bad_param(req, res, "response", "is not a response");
+        err = api_bad_param(req, res, "response", "is not a response");
     if (err == APP_OK)
         err = text_param(req, res, "theme", 1000, &q->theme);
-    if (err == APP_OK && (err = query_one(req, res, "sdg", &q->sdg)) == APP_OK &&
+    if (err == APP_OK && (err = api_query_one(req, res, "sdg", &q->sdg)) == APP_OK &&
         q->sdg != NULL && !sdg_ok(q->sdg))
-        err = bad_param(req, res, "sdg", "must be an integer from 1 to 17");
-    if (err == APP_OK && (err = query_one(req, res, "overdue", &q->overdue)) == APP_OK &&
+        err = api_bad_param(req, res, "sdg", "must be an integer from 1 to 17");
+    if (err == APP_OK && (err = api_query_one(req, res, "overdue", &q->overdue)) == APP_OK &&
         q->overdue != NULL && strcmp(q->overdue, "true") != 0 && strcmp(q->overdue, "false") != 0)
-        err = bad_param(req, res, "overdue", "must be true or false");
+        err = api_bad_param(req, res, "overdue", "must be true or false");
     if (err == APP_OK &&
-        (err = query_one(req, res, "updated_since", &q->updated_since)) == APP_OK &&
+        (err = api_query_one(req, res, "updated_since", &q->updated_since)) == APP_OK &&
         q->updated_since != NULL && !jsonx_is_timestamp(q->updated_since))
-        err = bad_param(req, res, "updated_since", "must be an RFC 3339 time with a zone");
+        err = api_bad_param(req, res, "updated_since", "must be an RFC 3339 time with a zone");
     if (err == APP_OK)
         err = text_param(req, res, "q", REC_Q_MAX, &q->q);
     return err;
@@ -458,7 +436,7 @@ static enum app_err filter_lookup(struct http_req *req, struct http_res *res, co
     struct db_result *r = NULL;
     enum app_err err = api_exec(req, res, &rec_stmts[stmt], nparams, params, &r);
     if (err == APP_OK && (db_result_rows(r) == 0 || db_result_is_null(r, 0, 0)))
-        err = bad_param(req, res, name, "names nothing that exists");
+        err = api_bad_param(req, res, name, "names nothing that exists");
     else if (err == APP_OK)
         snprintf(id, 37, "%s", db_result_value(r, 0, 0));
     db_result_free(r);
@@ -470,11 +448,11 @@ static enum app_err filter_ref(struct http_req *req, struct http_res *res, const
                                int stmt, char *id)
 {
     const char *value, *by_id, *by_slug;
-    enum app_err err = query_one(req, res, name, &value);
+    enum app_err err = api_query_one(req, res, name, &value);
     if (err != APP_OK || value == NULL)
         return err;
     if (!api_ref_split(value, &by_id, &by_slug))
-        return bad_param(req, res, name, "names nothing that exists");
+        return api_bad_param(req, res, name, "names nothing that exists");
     const char *params[] = {value};
     return filter_lookup(req, res, name, stmt, 1, params, id);
 }
@@ -484,13 +462,13 @@ static enum app_err filter_sector(struct http_req *req, struct http_res *res,
                                   struct rec_list_query *q)
 {
     const char *value, *by_id, *by_slug;
-    enum app_err err = query_one(req, res, "sector", &value);
+    enum app_err err = api_query_one(req, res, "sector", &value);
     if (err != APP_OK || value == NULL)
         return err;
     if (q->resolution[0] == '\0' && !api_is_uuid(value))
-        return bad_param(req, res, "sector", "a sector code needs the resolution parameter");
+        return api_bad_param(req, res, "sector", "a sector code needs the resolution parameter");
     if (!api_ref_split(value, &by_id, &by_slug))
-        return bad_param(req, res, "sector", "names nothing that exists");
+        return api_bad_param(req, res, "sector", "names nothing that exists");
     const char *params[] = {q->resolution[0] ? q->resolution : NULL, value};
     return filter_lookup(req, res, "sector", STMT_FILTER_SECTOR, 2, params, q->sector);
 }
@@ -498,7 +476,7 @@ static enum app_err filter_sector(struct http_req *req, struct http_res *res,
 static enum app_err list_sort(struct http_req *req, struct http_res *res, int *sort)
 {
     const char *value;
-    enum app_err err = query_one(req, res, "sort", &value);
+    enum app_err err = api_query_one(req, res, "sort", &value);
     *sort = STMT_LIST_CODE;
     if (err != APP_OK || value == NULL || strcmp(value, "code") == 0)
         return err;
@@ -507,7 +485,7 @@ static enum app_err list_sort(struct http_req *req, struct http_res *res, int *s
     else if (strcmp(value, "target_date") == 0)
         *sort = STMT_LIST_TARGET;
     else
-        err = bad_param(req, res, "sort", "must be code, -updated_at or target_date");
+        err = api_bad_param(req, res, "sort", "must be code, -updated_at or target_date");
     return err;
 }
 

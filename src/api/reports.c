@@ -312,28 +312,6 @@ struct report_kind {
     const char *extras[REPORT_MAX_EXTRAS + 1]; /* NULL-ended */
 };
 
-static enum app_err bad_param(struct http_req *req, struct http_res *res, const char *name,
-                              const char *message)
-{
-    char detail[160];
-    snprintf(detail, sizeof detail, "the %s parameter is not valid", name);
-    return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, name, message);
-}
-
-/* Reads query parameter @a name (borrowed, NULL when absent): given twice or empty → 400. */
-static enum app_err query_one(struct http_req *req, struct http_res *res, const char *name,
-                              const char **value)
-{
-    *value = http_req_query(req, name);
-    if (*value == NULL)
-        return APP_OK;
-    if (http_req_query_count(req, name) > 1)
-        return bad_param(req, res, name, "give it once");
-    if ((*value)[0] == '\0')
-        return bad_param(req, res, name, "must not be empty");
-    return APP_OK;
-}
-
 /* Is @a s a whole number from 1 to 3650 (digits only)? */
 static bool days_ok(const char *s)
 {
@@ -369,23 +347,23 @@ static enum app_err report_params(struct http_req *req, struct http_res *res,
     static const char *const filters[] = {"resolution", "sector", "agency"};
     enum app_err err = APP_OK;
     for (int i = 0; i < 3 && err == APP_OK; i++)
-        err = query_one(req, res, filters[i], &values[i]);
+        err = api_query_one(req, res, filters[i], &values[i]);
     const char *by_id, *by_slug;
     if (err == APP_OK && values[0] != NULL && !api_ref_split(values[0], &by_id, &by_slug))
-        err = bad_param(req, res, "resolution", REPORT_NOTHING_TEXT);
+        err = api_bad_param(req, res, "resolution", REPORT_NOTHING_TEXT);
     if (err == APP_OK && values[1] != NULL && values[0] == NULL && !api_is_uuid(values[1]))
-        err = bad_param(req, res, "sector", "a sector code needs the resolution parameter");
+        err = api_bad_param(req, res, "sector", "a sector code needs the resolution parameter");
     if (err == APP_OK && values[2] != NULL && !api_ref_split(values[2], &by_id, &by_slug))
-        err = bad_param(req, res, "agency", REPORT_NOTHING_TEXT);
+        err = api_bad_param(req, res, "agency", REPORT_NOTHING_TEXT);
     if (err == APP_OK)
         err = api_lang(req, res, &values[3]);
     for (int i = 0; err == APP_OK && kind->extras[i] != NULL; i++) {
         const char *name = kind->extras[i];
-        err = query_one(req, res, name, &values[4 + i]);
+        err = api_query_one(req, res, name, &values[4 + i]);
         const char *value = values[4 + i];
         const char *why = err == APP_OK && value != NULL ? extra_problem(name, value) : NULL;
         if (why != NULL)
-            err = bad_param(req, res, name, why);
+            err = api_bad_param(req, res, name, why);
     }
     for (int i = 0; err == APP_OK && i < 3; i++)
         if (values[i] != NULL)
@@ -449,7 +427,7 @@ static enum app_err report_run(struct http_req *req, struct http_res *res,
         goto out;
     }
     if (!db_result_is_null(r, 0, 2)) {
-        err = bad_param(req, res, db_result_value(r, 0, 2), db_result_value(r, 0, 3));
+        err = api_bad_param(req, res, db_result_value(r, 0, 2), db_result_value(r, 0, 3));
         goto out;
     }
     if (csv)
