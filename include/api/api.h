@@ -86,9 +86,6 @@ enum app_err api_page_params(struct http_req *req, struct http_res *res, int *li
  */
 enum app_err api_lang(struct http_req *req, struct http_res *res, const char **lang);
 
-/** Is @a s a UUID in canonical text form? */
-bool api_is_uuid(const char *s);
-
 /** Is @a s a slug (^[a-z0-9]+(-[a-z0-9]+)*$, at most 80 characters)? */
 bool api_is_slug(const char *s);
 

@@ -33,7 +33,8 @@ bool etag_none_match(const char *header, const char *etag);
 
 /**
  * Reads every version an If-Match list names (RFC 9110 13.1.1: the request goes ahead when ANY
- * listed tag is current), as a PostgreSQL array literal for a bigint[] parameter.
+ * listed strong tag is current; a weak tag never matches), as a PostgreSQL array literal for a
+ * bigint[] parameter.
  * @return a new "{7,12}" ("{0}" for "*"; free()), or NULL when no tag names a version
  */
 char *etag_if_match_versions(const char *header);

@@ -23,7 +23,7 @@ enum jsonx_type {
     JX_INT,          /* integer in [min, max] */
     JX_BOOL,
     JX_ENUM,         /* one of values */
-    JX_SLUG,         /* ^[a-z0-9]+(-[a-z0-9]+)*$, at most 80 */
+    JX_SLUG,         /* ^[a-z0-9]+(-[a-z0-9]+)*$, at most 80, not shaped like a UUID */
     JX_CODE,         /* ^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$, at most max (default 40) */
     JX_REF,          /* an id (UUID) or a slug/code: non-empty text up to 200 */
     JX_URL,          /* http or https URL */
@@ -76,5 +76,14 @@ bool jsonx_is_lang(const char *s);
 
 /** Is @a s an absolute http or https URL without spaces? */
 bool jsonx_is_http_url(const char *s);
+
+/** Is @a s an ISO 3166-1 alpha-2 country code (upper case, e.g. KG)? */
+bool jsonx_is_country(const char *s);
+
+/** Is @a s an ISO 4217 currency code (upper case, e.g. KGS)? */
+bool jsonx_is_currency(const char *s);
+
+/** Is @a s shaped like a UUID (8-4-4-4-12 hexadecimal digits)? */
+bool jsonx_is_uuid(const char *s);
 
 #endif

@@ -89,7 +89,7 @@ static enum app_err audit_filters(struct http_req *req, struct http_res *res, co
     f[1] = http_req_query(req, "entity");
     f[2] = http_req_query(req, "entity_id");
     f[3] = http_req_query(req, "since");
-    if (f[0] != NULL && !api_is_uuid(f[0]))
+    if (f[0] != NULL && !jsonx_is_uuid(f[0]))
         return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "actor must be a user id", "actor",
                                   "must be a user id");
     bool known = f[1] == NULL;
@@ -98,7 +98,7 @@ static enum app_err audit_filters(struct http_req *req, struct http_res *res, co
     if (!known)
         return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "entity is not a known entity",
                                   "entity", "is not an allowed value");
-    if (f[2] != NULL && !api_is_uuid(f[2]))
+    if (f[2] != NULL && !jsonx_is_uuid(f[2]))
         return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "entity_id must be an id",
                                   "entity_id", "must be an id");
     if (f[3] != NULL && !jsonx_is_timestamp(f[3]))

@@ -227,7 +227,7 @@ static void check_update(struct bundle_check *c, json_t *u, const char *ptr)
     free(p);
 
     const char *id = member_text(u, "id");
-    if (id != NULL && api_is_uuid(id)) {
+    if (id != NULL && jsonx_is_uuid(id)) {
         char lower[37];
         for (size_t i = 0; i < sizeof lower; i++)
             lower[i] = (char)tolower((unsigned char)id[i]);

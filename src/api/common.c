@@ -175,10 +175,13 @@ enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t 
     if (req->body_too_large)
         return http_problem(req, res, APP_ERR_TOO_LARGE, "the request body is larger than the limit",
                             NULL);
-    if (!content_type_is_json(http_req_header(req, "Content-Type")))
+    const char *type = http_req_header(req, "Content-Type");
+    bool empty = req->body == NULL || req->body_len == 0;
+    /* no body and no type is a missing body (400), not a body of the wrong type (415) */
+    if (!(empty && type == NULL) && !content_type_is_json(type))
         return http_problem(req, res, APP_ERR_MEDIA_TYPE,
                             "the request body must be application/json", NULL);
-    if (req->body == NULL || req->body_len == 0)
+    if (empty)
         return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "the request body is empty", "",
                                   "a JSON object is required");
     json_error_t error;
@@ -262,18 +265,6 @@ enum app_err api_lang(struct http_req *req, struct http_res *res, const char **l
     return APP_OK;
 }
 
-bool api_is_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    for (size_t i = 0; i < sizeof shape - 1; i++) {
-        if (s[i] == '\0')
-            return false;
-        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return s[sizeof shape - 1] == '\0';
-}
-
 bool api_is_slug(const char *s)
 {
     size_t n = 0;
@@ -290,7 +281,7 @@ bool api_is_slug(const char *s)
             return false;
         }
     }
-    return n >= 1 && n <= 80 && !prev_dash;
+    return n >= 1 && n <= 80 && !prev_dash && !jsonx_is_uuid(s);
 }
 
 enum app_err api_reply_page(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
@@ -322,7 +313,7 @@ bool api_ref_split(const char *ref, const char **id, const char **slug)
     *id = *slug = NULL;
     if (ref == NULL)
         return false;
-    if (api_is_uuid(ref))
+    if (jsonx_is_uuid(ref))
         *id = ref;
     else if (strlen(ref) <= 80 && ref[0] != '\0') {
         for (const char *p = ref; *p; p++)

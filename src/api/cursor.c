@@ -84,7 +84,7 @@ static char *part_text(json_t *v, char kind, bool *ok)
         goto bad;
     bool good = (kind == 'd' || kind == 'D')   ? jsonx_is_date(s)
                 : kind == 't'                  ? jsonx_is_timestamp(s)
-                : kind == 'u'                  ? api_is_uuid(s)
+                : kind == 'u'                  ? jsonx_is_uuid(s)
                 : kind == 'x'                  ? all_digits(s, false)
                 : kind == 's'                  ? strlen(s) <= 400
                                                : false;

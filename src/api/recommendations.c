@@ -322,7 +322,7 @@ void recommendations_register_statements(void)
 enum app_err recommendations_find(struct http_req *req, struct http_res *res, const char *id,
                                   char *found_id)
 {
-    if (id == NULL || !api_is_uuid(id))
+    if (id == NULL || !jsonx_is_uuid(id))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
     const char *params[] = {id};
     struct db_result *r = NULL;
@@ -465,7 +465,7 @@ static enum app_err filter_sector(struct http_req *req, struct http_res *res,
     enum app_err err = api_query_one(req, res, "sector", &value);
     if (err != APP_OK || value == NULL)
         return err;
-    if (q->resolution[0] == '\0' && !api_is_uuid(value))
+    if (q->resolution[0] == '\0' && !jsonx_is_uuid(value))
         return api_bad_param(req, res, "sector", "a sector code needs the resolution parameter");
     if (!api_ref_split(value, &by_id, &by_slug))
         return api_bad_param(req, res, "sector", "names nothing that exists");
@@ -562,7 +562,7 @@ enum app_err recommendations_get(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         return err;
     /* one round trip: the read itself answers 404 when no row comes back */
-    if (!api_is_uuid(req->params[0]))
+    if (!jsonx_is_uuid(req->params[0]))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
     const char *params[] = {req->params[0], lang};
     return api_reply_query(req, res, &rec_stmts[STMT_GET], 2, params, 1,
@@ -607,7 +607,7 @@ static enum app_err ref_errors(struct http_req *req, struct http_res *res, struc
         return http_problem(req, res, APP_ERR_INTERNAL, "the references could not be checked",
                             NULL);
     }
-    return http_problem(req, res, APP_ERR_INVALID, "a reference names nothing that exists",
+    return http_problem(req, res, APP_ERR_INVALID, "a reference is not valid (see errors)",
                         errors);
 }
 

@@ -351,7 +351,7 @@ static enum app_err report_params(struct http_req *req, struct http_res *res,
     const char *by_id, *by_slug;
     if (err == APP_OK && values[0] != NULL && !api_ref_split(values[0], &by_id, &by_slug))
         err = api_bad_param(req, res, "resolution", REPORT_NOTHING_TEXT);
-    if (err == APP_OK && values[1] != NULL && values[0] == NULL && !api_is_uuid(values[1]))
+    if (err == APP_OK && values[1] != NULL && values[0] == NULL && !jsonx_is_uuid(values[1]))
         err = api_bad_param(req, res, "sector", "a sector code needs the resolution parameter");
     if (err == APP_OK && values[2] != NULL && !api_ref_split(values[2], &by_id, &by_slug))
         err = api_bad_param(req, res, "agency", REPORT_NOTHING_TEXT);

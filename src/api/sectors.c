@@ -125,7 +125,7 @@ void sectors_register_statements(void)
 /* 404 unless @a ref is the id of a sector (sectors have no slug). */
 static enum app_err sectors_find(struct http_req *req, struct http_res *res, const char *ref)
 {
-    if (ref == NULL || !api_is_uuid(ref))
+    if (ref == NULL || !jsonx_is_uuid(ref))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such sector", NULL);
     const char *params[] = {ref};
     struct db_result *r = NULL;
@@ -184,7 +184,7 @@ enum app_err sectors_get(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         return err;
     const char *id = req->params[0];
-    if (!api_is_uuid(id))
+    if (!jsonx_is_uuid(id))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such sector", NULL);
     const char *params[] = {id, lang};
     return api_reply_query(req, res, &sector_stmts[STMT_GET], 2, params, 1,

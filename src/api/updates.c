@@ -203,7 +203,7 @@ static enum app_err updates_find_recommendation(struct http_req *req, struct htt
                                                 bool *own_agency)
 {
     const char *id = req->params[0];
-    if (!api_is_uuid(id))
+    if (!jsonx_is_uuid(id))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
     const char *agency = req->who.role == ROLE_AGENCY ? req->who.agency_id : NULL;
     const char *params[] = {id, agency};
@@ -385,7 +385,7 @@ enum app_err updates_create(struct http_req *req, struct http_res *res)
     enum app_err err = api_require_role(req, res, ROLE_AGENCY);
     if (err != APP_OK)
         return err;
-    if (!api_is_uuid(req->params[0]))
+    if (!jsonx_is_uuid(req->params[0]))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation", NULL);
     struct http_res early;
     memset(&early, 0, sizeof early);
@@ -409,7 +409,7 @@ enum app_err updates_get(struct http_req *req, struct http_res *res)
     enum app_err err = api_lang(req, res, &lang);
     if (err != APP_OK)
         return err;
-    if (!api_is_uuid(req->params[0]))
+    if (!jsonx_is_uuid(req->params[0]))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such update", NULL);
     const char *params[] = {req->params[0], lang, updates_show_retracted(req)};
     return api_reply_query(req, res, &update_stmts[STMT_GET], 3, params, -1,
@@ -546,7 +546,7 @@ enum app_err updates_retract(struct http_req *req, struct http_res *res)
     enum app_err err = api_require_token(req, res);
     if (err != APP_OK)
         goto out;
-    if (!api_is_uuid(req->params[0])) {
+    if (!jsonx_is_uuid(req->params[0])) {
         err = http_problem(req, res, APP_ERR_NOT_FOUND, "no such update", NULL);
         goto out;
     }

@@ -186,7 +186,7 @@ struct users_row {
 static enum app_err users_find(struct http_req *req, struct http_res *res, const char *ref,
                                struct users_row *row)
 {
-    if (ref == NULL || !api_is_uuid(ref))
+    if (ref == NULL || !jsonx_is_uuid(ref))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such user", NULL);
     const char *params[] = {ref};
     struct db_result *r = NULL;
@@ -528,7 +528,7 @@ out:
  */
 static enum app_err users_token_find(struct http_req *req, struct http_res *res, const char *ref)
 {
-    if (ref == NULL || !api_is_uuid(ref))
+    if (ref == NULL || !jsonx_is_uuid(ref))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such token", NULL);
     const char *params[] = {ref};
     struct db_result *r = NULL;

@@ -29,14 +29,16 @@ char *etag_for_version(long long version, const char *data, size_t len)
                      (unsigned long long)(etag_hash(data, len) & 0xffffffffULL));
 }
 
-/* Moves past one entity tag in a comma list; @return its opaque part (between quotes). */
-static const char *next_tag(const char *p, const char **start, size_t *len)
+/* Moves past one entity tag in a comma list, setting *start and *len to its opaque part (with
+ * its quotes) and *weak when it had the W/ prefix; @return where the next tag may start. */
+static const char *next_tag(const char *p, const char **start, size_t *len, bool *weak)
 {
     while (*p == ' ' || *p == '\t' || *p == ',')
         p++;
     if (*p == '\0')
         return NULL;
-    if (p[0] == 'W' && p[1] == '/')
+    *weak = p[0] == 'W' && p[1] == '/';
+    if (*weak)
         p += 2;
     const char *s = p;
     if (*p == '"') {
@@ -66,7 +68,8 @@ bool etag_none_match(const char *header, const char *etag)
     size_t mine_len = strlen(mine);
     const char *p = header, *tag = NULL;
     size_t len = 0;
-    while ((p = next_tag(p, &tag, &len)) != NULL) {
+    bool weak = false; /* If-None-Match compares weakly: W/ does not matter */
+    while ((p = next_tag(p, &tag, &len, &weak)) != NULL) {
         if (len == 1 && tag[0] == '*')
             return true;
         if (len == mine_len && strncmp(tag, mine, len) == 0)
@@ -82,9 +85,12 @@ char *etag_if_match_versions(const char *header)
     int count = 0;
     const char *p = header, *tag = NULL;
     size_t len = 0;
-    while (count < ETAG_MAX_IF_MATCH && (p = next_tag(p, &tag, &len)) != NULL) {
+    bool weak = false;
+    while (count < ETAG_MAX_IF_MATCH && (p = next_tag(p, &tag, &len, &weak)) != NULL) {
         long long v = -1;
-        if (len == 1 && tag[0] == '*')
+        if (weak) /* If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches */
+            v = -1;
+        else if (len == 1 && tag[0] == '*')
             v = 0;
         else if (len >= 4 && tag[0] == '"' && isdigit((unsigned char)tag[1])) {
             char *end = NULL;

@@ -133,6 +133,18 @@ static bool matches_code(const char *s, size_t max, bool lower_only)
     return true;
 }
 
+bool jsonx_is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        if (s[i] == '\0')
+            return false;
+        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return s[sizeof shape - 1] == '\0';
+}
+
 bool jsonx_is_lang(const char *s)
 {
     size_t i = 0;
@@ -216,9 +228,7 @@ static void check_budget(json_t *v, const char *ptr, json_t *errors)
         return;
     if (!is_decimal(json_string_value(json_object_get(v, "amount"))))
         jsonx_error(errors, ptr, "amount", "must be a decimal string such as \"1250.00\"");
-    const char *cur = json_string_value(json_object_get(v, "currency"));
-    if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
-        !isupper((unsigned char)cur[2]))
+    if (!jsonx_is_currency(json_string_value(json_object_get(v, "currency"))))
         jsonx_error(errors, ptr, "currency", "must be an ISO 4217 code such as USD");
 }
 
@@ -325,8 +335,10 @@ static void check_value(json_t *v, const struct jsonx_field *f, const char *ptr,
             why = (s && enum_has(f->values, s)) ? NULL : "is not an allowed value";
             break;
         case JX_SLUG:
-            why = (s && matches_code(s, 80, true)) ? NULL
-                                                   : "must match ^[a-z0-9]+(-[a-z0-9]+)*$ (at most 80)";
+            if (s == NULL || !matches_code(s, 80, true))
+                why = "must match ^[a-z0-9]+(-[a-z0-9]+)*$ (at most 80)";
+            else if (jsonx_is_uuid(s)) /* paths take an id or a slug: a UUID is read as an id */
+                why = "must not have the form of a UUID";
             break;
         case JX_CODE:
             why = (s && matches_code(s, f->max > 0 ? (size_t)f->max : 40, false))
@@ -340,9 +352,7 @@ static void check_value(json_t *v, const struct jsonx_field *f, const char *ptr,
             why = (s && jsonx_is_http_url(s)) ? NULL : "must be an http or https URL";
             break;
         case JX_COUNTRY:
-            why = (s && strlen(s) == 2 && isupper((unsigned char)s[0]) &&
-                   isupper((unsigned char)s[1]))
-                      ? NULL
+            why = (s && jsonx_is_country(s)) ? NULL
                       : "must be an ISO 3166-1 alpha-2 code such as KG";
             break;
         case JX_LANG:

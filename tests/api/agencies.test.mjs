@@ -75,6 +75,8 @@ describe('agencies', () => {
     for (const kind of ['Ministry', 'minister', '', 3, null]) {
       assertProblem(assert, await post('/v1/agencies', { slug: 'bad-kind', name: { en: 'x' }, kind }), 400, '/kind');
     }
+    // a slug shaped like a UUID would be read as an id in every path, so it is refused
+    assertProblem(assert, await post('/v1/agencies', { slug: '0f8fad5b-d9cb-469f-a165-70867728950e', name: { en: 'x' }, kind: 'other' }), 400, '/slug');
   });
 
   it('answers 409 for a taken slug, on create and on patch', async () => {

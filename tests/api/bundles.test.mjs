@@ -223,6 +223,8 @@ describe('import and export', () => {
     ['a missing resolution slug', (b) => { delete b.resolution.slug; }, '/resolution/slug'],
     ['a bad date', (b) => { b.resolution.adopted_on = '2021-02-30'; }, '/resolution/adopted_on'],
     ['a bad country', (b) => { b.resolution.country = 'kg'; }, '/resolution/country'],
+    ['an unassigned country code', (b) => { b.resolution.country = 'XX'; }, '/resolution/country'],
+    ['an agency slug shaped like a UUID', (b) => { b.agencies[0].slug = '0f8fad5b-d9cb-469f-a165-70867728950e'; }, '/agencies/0/slug'],
     ['a sector that is not an object', (b) => { b.sectors[1] = 'GI'; }, '/sectors/1'],
     ['a sector position that is not an integer', (b) => { b.sectors[0].position = '1'; }, '/sectors/0/position'],
     ['a repeated sector code', (b) => { b.sectors[2].code = 'PS'; }, '/sectors/2/code'],

@@ -196,6 +196,7 @@ describe('create', () => {
       [{ budget: { amount: 1500, currency: 'KGS' } }, '/budget/amount'],
       [{ budget: { amount: '-5', currency: 'KGS' } }, '/budget/amount'],
       [{ budget: { amount: '5', currency: 'kgs' } }, '/budget/currency'],
+      [{ budget: { amount: '5', currency: 'XYZ' } }, '/budget/currency'], // not in ISO 4217
       [{ budget: { amount: '5' } }, '/budget/currency'],
       [{ themes: 'x' }, '/themes'], [{ themes: [''] }, '/themes/0'], [{ themes: ['a', 'a'] }, '/themes/1'],
       [{ sdgs: [0] }, '/sdgs/0'], [{ sdgs: [18] }, '/sdgs/0'], [{ sdgs: [3, 3] }, '/sdgs/1'], [{ sdgs: ['3'] }, '/sdgs/0'],

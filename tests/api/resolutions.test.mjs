@@ -67,6 +67,9 @@ describe('resolutions', () => {
     assertProblem(assert, await post(base('s1', { title: { en: 'x'.repeat(20001) } })), 400, '/title/en');
     assertProblem(assert, await post(base('s1', { title: 'plain' })), 400, '/title');
     assertProblem(assert, await post(base('s1', { country: 'Kyrgyzstan' })), 400, '/country');
+    assertProblem(assert, await post(base('s1', { country: 'XK' })), 400, '/country'); // not in ISO 3166-1
+    // a slug shaped like a UUID would be read as an id in every path, so it is refused
+    assertProblem(assert, await post(base('0f8fad5b-d9cb-469f-a165-70867728950e')), 400, '/slug');
     assertProblem(assert, await post(base('s1', { source_url: 'javascript:alert(1)' })), 400, '/source_url');
     assertProblem(assert, await post(base('s1', { addressees: 'x' })), 400, '/addressees');
     assertProblem(assert, await post(base('s1', { titel: { en: 'typo' } })), 400, '/titel');
@@ -125,6 +128,8 @@ describe('resolutions', () => {
     const url = '/v1/resolutions/listed';
     const current = c.headers.get('etag');
     assertProblem(assert, await server.request('PATCH', url, { token: editor, body: { city: 'Osh' }, headers: { 'If-Match': '"7-aa", "8-bb"' } }), 412);
+    // If-Match compares strongly: the current tag marked weak does not match
+    assertProblem(assert, await server.request('PATCH', url, { token: editor, body: { city: 'Osh' }, headers: { 'If-Match': `W/${current}` } }), 412);
     const listed = await server.request('PATCH', url, { token: editor, body: { city: 'Osh' }, headers: { 'If-Match': `"7-aa", ${current}, W/"x"` } });
     assert.equal(listed.status, 200, listed.text);
     assert.equal(listed.json.version, 2);

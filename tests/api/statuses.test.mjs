@@ -110,6 +110,16 @@ describe('documented statuses of every write', () => {
     }
   });
 
+  test('no body at all (and no Content-Type) is 400 naming the body on every write that takes one', async () => {
+    for (const w of writes().filter((x) => !/archive$/.test(x.name))) {
+      const t = await target(w);
+      const before_ = fingerprint(server.db);
+      const r = await server.request(w.method, t.path, { token: t.token, headers: { 'If-Match': etag } });
+      assertProblem(assert, r, 400, '');
+      assert.equal(fingerprint(server.db), before_, `${w.name} wrote something`);
+    }
+  });
+
   test('a body that is not JSON is 415 on every write, and nothing is written', async () => {
     for (const w of writes()) {
       const t = await target(w);

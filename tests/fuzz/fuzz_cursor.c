@@ -64,7 +64,7 @@ static void check_part(char kind, const char *p)
             FUZZ_CHECK(jsonx_is_timestamp(p));
             break;
         case 'u':
-            FUZZ_CHECK(api_is_uuid(p));
+            FUZZ_CHECK(jsonx_is_uuid(p));
             break;
         case 'i':
         case 'n':

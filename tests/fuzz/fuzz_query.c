@@ -6,7 +6,7 @@
  * optionally followed by a newline and an Accept header value. The pairs become the fake_query
  * of a struct http_req (conn NULL), as in the unit tests.
  * Reached: api_page_params, api_lang, api_archived_param, csv_wanted, http_req_query_without,
- * and on every key and value api_is_uuid, api_is_slug, api_is_lang, api_ref_split,
+ * and on every key and value jsonx_is_uuid, api_is_slug, api_is_lang, api_ref_split,
  * jsonx_is_date, jsonx_is_timestamp, jsonx_is_http_url, idempotency_key_valid, auth_role_parse.
  * Checks: the answers agree with what the helpers promise, with jsonx's own checks of the same
  * shapes (slug, language tag) and with the C library's calendar (dates).
@@ -79,13 +79,13 @@ static int jsonx_accepts(const char *s, enum jsonx_type type)
 
 static void check_ids(const char *s)
 {
-    if (api_is_uuid(s))
+    if (jsonx_is_uuid(s))
         FUZZ_CHECK(strlen(s) == 36);
     const char *id = NULL, *slug = NULL;
     if (api_ref_split(s, &id, &slug)) {
         FUZZ_CHECK((id == NULL) != (slug == NULL));
         FUZZ_CHECK(id == s || slug == s);
-        FUZZ_CHECK(id == NULL || api_is_uuid(id));
+        FUZZ_CHECK(id == NULL || jsonx_is_uuid(id));
         FUZZ_CHECK(id != NULL ? strlen(s) == 36 : strlen(s) >= 1 && strlen(s) <= 80);
     } else {
         FUZZ_CHECK(id == NULL && slug == NULL);

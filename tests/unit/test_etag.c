@@ -57,7 +57,10 @@ static void test_if_match_versions(void **state)
 {
     (void)state;
     assert_versions("\"7-0badc0de\"", "{7}");
-    assert_versions("\"5-aa\", \"x\", W/\"9-bb\"", "{5,9}");
+    assert_versions("\"5-aa\", \"x\", \"9-bb\"", "{5,9}");
+    /* If-Match compares strongly: a weak tag never matches, even of the current version */
+    assert_versions("\"5-aa\", W/\"9-bb\"", "{5}");
+    assert_versions("W/\"9-bb\"", NULL);
     assert_versions("*", "{0}");
     assert_versions("\"abc\", \"0-ab\", \"-1-ab\", 7-ab", NULL);
     assert_versions("", NULL);

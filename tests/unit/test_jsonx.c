@@ -91,10 +91,37 @@ static void test_each_rule(void **state)
     expect_field("{\"evidence\":[{\"url\":\"ftp://x\"}]}", true, "/evidence/0/url");
     expect_field("{\"evidence\":[{\"url\":\"javascript:alert(1)\"}]}", true, "/evidence/0/url");
     expect_field("{\"country\":\"kg\"}", true, "/country");
+    /* the code lists themselves: shaped right but not assigned */
+    expect_field("{\"country\":\"XX\"}", true, "/country");
+    expect_field("{\"budget\":{\"amount\":\"1\",\"currency\":\"XYZ\"}}", true, "/budget/currency");
+    /* a slug shaped like a UUID would be read as an id in paths */
+    expect_field("{\"slug\":\"11111111-2222-3333-4444-555555555555\",\"title\":{\"en\":\"T\"}}",
+                 false, "/slug");
     expect_field("{\"id\":\"x\"}", true, "/id");
     expect_field("{\"nope\":1}", true, "/nope");
     expect_field("{\"a/b~c\":1}", true, "/a~1b~0c");
     expect_field("{\"note\":null,\"slug\":null}", true, "/slug");
+}
+
+static void test_code_lists(void **state)
+{
+    (void)state;
+    assert_true(jsonx_is_country("KG"));
+    assert_true(jsonx_is_country("AD"));
+    assert_true(jsonx_is_country("ZW"));
+    assert_false(jsonx_is_country("XX"));
+    assert_false(jsonx_is_country("kg"));
+    assert_false(jsonx_is_country("KGZ"));
+    assert_false(jsonx_is_country(""));
+    assert_true(jsonx_is_currency("KGS"));
+    assert_true(jsonx_is_currency("AED"));
+    assert_true(jsonx_is_currency("ZWL"));
+    assert_false(jsonx_is_currency("XYZ"));
+    assert_false(jsonx_is_currency("kgs"));
+    assert_true(jsonx_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+    assert_false(jsonx_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950"));
+    assert_false(jsonx_is_uuid("0f8fad5b-d9cb-469f-a165-70867728950ee"));
+    assert_false(jsonx_is_uuid("0f8fad5bd9cb-469f-a165-70867728950e0"));
 }
 
 static void test_text_limit_counts_characters(void **state)
@@ -136,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_body),
         cmocka_unit_test(test_each_rule),
+        cmocka_unit_test(test_code_lists),
         cmocka_unit_test(test_text_limit_counts_characters),
         cmocka_unit_test(test_evidence_cap),
     };
