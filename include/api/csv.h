@@ -15,7 +15,7 @@
 
 /**
  * Does the request ask for CSV? `?format=csv|json` wins over `Accept: text/csv`; another
- * `format` value → 400 naming `format`.
+ * `format` value → 400 naming `format`. Without `format` the answer carries `Vary: Accept`.
  */
 enum app_err csv_wanted(struct http_req *req, struct http_res *res, bool *csv);
 

@@ -41,6 +41,8 @@ enum app_err csv_wanted(struct http_req *req, struct http_res *res, bool *csv)
         *csv = strcmp(format, "csv") == 0;
         return APP_OK;
     }
+    /* the same URL answers JSON or CSV by Accept: caches must key on it */
+    http_res_header(res, "Vary", "Accept");
     const char *accept = http_req_header(req, "Accept");
     *csv = accept != NULL && contains_nocase(accept, "text/csv") &&
            !contains_nocase(accept, "application/json");

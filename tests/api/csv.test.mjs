@@ -214,6 +214,24 @@ describe('CSV lists', () => {
   });
   after(async () => { await server.stop(); });
 
+  test('a URL that answers JSON or CSV by Accept says so (Vary: Accept) for caches; ?format fixes it', async () => {
+    for (const path of ['/v1/agencies', '/v1/resolutions/csv-res/sectors', '/v1/reports/summary']) {
+      for (const accept of ['application/json', 'text/csv']) {
+        const r = await server.request('GET', path, { headers: { Accept: accept } });
+        assert.equal(r.status, 200, r.text);
+        assert.match(r.headers.get('vary') || '', /\bAccept\b/, `${path} as ${accept}`);
+        const etag = r.headers.get('etag');
+        if (etag) {
+          const again = await server.request('GET', path, { headers: { Accept: accept, 'If-None-Match': etag } });
+          assert.equal(again.status, 304);
+          assert.match(again.headers.get('vary') || '', /\bAccept\b/, `${path} 304`);
+        }
+      }
+      const fixed = await server.request('GET', `${path}?format=csv`, { headers: { Accept: 'application/json' } });
+      assert.doesNotMatch(fixed.headers.get('vary') || '', /\bAccept\b/);
+    }
+  });
+
   test('sectors: every sector (more than one JSON page), localized titles with fallback', async () => {
     const path = `/v1/resolutions/${resolution.id}/sectors`;
     const { rows, pages } = await compareList(server, path);
