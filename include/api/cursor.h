@@ -15,7 +15,8 @@
 
 /**
  * Decodes @a text and checks each element against @a shape, one letter per element:
- * 'd' date, 't' timestamp, 'u' uuid, 'i' integer, 's' string, 'x' xid8 (digits),
+ * 'd' date, 't' timestamp, 'u' uuid, 'i' integer (32-bit), 'l' integer (64-bit), 's' string,
+ * 'x' xid8 (digits),
  * 'n' integer or null, 'D' date or null.
  * @param[out] parts new strings (NULL for JSON null), one per letter; free with cursor_parts_free()
  * @return false when the cursor is not one this shape produced

@@ -154,6 +154,20 @@ enum app_err api_require_role(struct http_req *req, struct http_res *res, enum a
     return APP_OK;
 }
 
+/* Is the charset parameter at @a p (after "charset=") UTF-8, quoted or not? */
+static bool charset_is_utf8(const char *p)
+{
+    bool quoted = *p == '"';
+    p += quoted;
+    if (strncasecmp(p, "utf-8", 5) != 0)
+        return false;
+    p += 5 + (quoted && p[5] == '"');
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return *p == '\0' || *p == ';';
+}
+
+/* application/json, with parameters; a charset other than UTF-8 is not JSON as API.md has it. */
 static bool content_type_is_json(const char *ct)
 {
     if (ct == NULL)
@@ -166,7 +180,17 @@ static bool content_type_is_json(const char *ct)
     ct += n;
     while (*ct == ' ')
         ct++;
-    return *ct == '\0' || *ct == ';';
+    if (*ct != '\0' && *ct != ';')
+        return false;
+    while (*ct == ';') {
+        ct++;
+        while (*ct == ' ' || *ct == '\t')
+            ct++;
+        if (strncasecmp(ct, "charset=", 8) == 0 && !charset_is_utf8(ct + 8))
+            return false;
+        ct += strcspn(ct, ";");
+    }
+    return true;
 }
 
 enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t **out)
@@ -187,9 +211,12 @@ enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t 
     json_error_t error;
     json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
     if (doc == NULL) {
+        /* jansson names its own flag for a NUL: say what is wrong in the client's terms */
+        const char *why = strstr(error.text, "JSON_ALLOW_NUL") ? "\\u0000 (NUL) is not allowed in text"
+                                                               : error.text;
         char detail[300];
-        snprintf(detail, sizeof detail, "the request body is not valid JSON: %s", error.text);
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, "", error.text);
+        snprintf(detail, sizeof detail, "the request body is not valid JSON: %s", why);
+        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, "", why);
     }
     if (!json_is_object(doc)) {
         json_decref(doc);

@@ -5,6 +5,7 @@
 #include "json/jsonx.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,16 +57,12 @@ static char *b64url_decode(const char *text, size_t *len)
     return out;
 }
 
-static bool all_digits(const char *s, bool sign)
+/* Digits only, within PostgreSQL's xid8 (an unsigned 64-bit number). */
+static bool is_uint64(const char *s)
 {
-    if (sign && *s == '-')
-        s++;
-    if (*s == '\0' || strlen(s) > 20)
+    if (*s == '\0' || strlen(s) > 20 || strspn(s, "0123456789") != strlen(s))
         return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
+    return strlen(s) < 20 || strcmp(s, "18446744073709551615") <= 0;
 }
 
 /* Checks one element; @return a new string for it, or NULL with *ok false. */
@@ -74,10 +71,12 @@ static char *part_text(json_t *v, char kind, bool *ok)
     *ok = true;
     if (json_is_null(v) && (kind == 'n' || kind == 'D'))
         return NULL;
-    if (kind == 'i' || kind == 'n') {
-        if (!json_is_integer(v))
+    if (kind == 'i' || kind == 'n' || kind == 'l') {
+        /* in the range of the column it is compared with, so PostgreSQL never fails on a cast */
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (!json_is_integer(v) || (kind != 'l' && (n < INT32_MIN || n > INT32_MAX)))
             goto bad;
-        return xasprintf("%lld", (long long)json_integer_value(v));
+        return xasprintf("%lld", (long long)n);
     }
     const char *s = json_string_value(v);
     if (s == NULL)
@@ -85,7 +84,7 @@ static char *part_text(json_t *v, char kind, bool *ok)
     bool good = (kind == 'd' || kind == 'D')   ? jsonx_is_date(s)
                 : kind == 't'                  ? jsonx_is_timestamp(s)
                 : kind == 'u'                  ? jsonx_is_uuid(s)
-                : kind == 'x'                  ? all_digits(s, false)
+                : kind == 'x'                  ? is_uint64(s)
                 : kind == 's'                  ? strlen(s) <= 400
                                                : false;
     if (good)

@@ -44,11 +44,13 @@ static void cors_headers(struct http_req *req, struct http_res *res)
 {
     const char *allowed = req->app->cfg.cors_origins;
     const char *origin = http_req_header(req, "Origin");
+    /* with a list, the answer depends on Origin even when it carries no CORS header (a cache
+       must not give the copy made for another origin, or for none, to an allowed one) */
+    if (allowed[0] != '\0' && strcmp(allowed, "*") != 0)
+        http_res_header(res, "Vary", "Origin");
     if (!cors_origin_allowed(allowed, origin))
         return;
     http_res_header(res, "Access-Control-Allow-Origin", strcmp(allowed, "*") == 0 ? "*" : origin);
-    if (strcmp(allowed, "*") != 0)
-        http_res_header(res, "Vary", "Origin");
     http_res_header(res, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
 }
 
@@ -93,6 +95,20 @@ static void release_db(struct http_req *req)
     req->db = NULL;
 }
 
+/*
+ * A body over the limit is never read, so no answer may claim to have handled it: whatever the
+ * handler answered after the checks that come first (401, 403, 404) becomes 413 — a handler that
+ * takes no body does not look at it, and one that does saw none.
+ */
+static void refuse_unread_body(struct http_req *req, struct http_res *res)
+{
+    unsigned s = res->status;
+    if (!req->body_too_large || s == 401 || s == 403 || s == 404 || s == 413)
+        return;
+    http_res_cleanup(res);
+    http_problem(req, res, APP_ERR_TOO_LARGE, "the request body is larger than the limit", NULL);
+}
+
 /* Ends the request's transaction: a 4xx keeps only the idempotency record (if any), a 5xx
    nothing. */
 static enum app_err finish_write(struct http_req *req, struct http_res *res, const char *key)
@@ -134,8 +150,10 @@ static enum app_err finish_write(struct http_req *req, struct http_res *res, con
  */
 static enum app_err run_write(struct http_req *req, struct http_res *res)
 {
-    const char *key = strcmp(req->method, "POST") == 0 ? http_req_header(req, "Idempotency-Key")
-                                                        : NULL;
+    /* a body too large to read cannot be compared later: its 413 is not kept under the key */
+    const char *key = strcmp(req->method, "POST") == 0 && !req->body_too_large
+                          ? http_req_header(req, "Idempotency-Key")
+                          : NULL;
     if (key != NULL && !idempotency_key_valid(key))
         return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
                                   "Idempotency-Key must be 1 to 255 printable ASCII characters",
@@ -166,6 +184,7 @@ static enum app_err run_write(struct http_req *req, struct http_res *res)
     err = req->route->handler(req, res);
     if (err != APP_OK && res->status == 0)
         http_problem(req, res, err, NULL, NULL);
+    refuse_unread_body(req, res); /* before finish_write: a 413 rolls the handler's work back */
     enum app_err end = finish_write(req, res, key);
     return end != APP_OK ? end : err;
 }
@@ -236,6 +255,7 @@ void api_dispatch(struct http_req *req, struct http_res *res, size_t *route_inde
             http_problem(req, res, err, NULL, NULL);
         if (err == APP_OK && res->status == 0)
             http_problem(req, res, APP_ERR_INTERNAL, "the handler gave no answer", NULL);
+        refuse_unread_body(req, res);
         apply_etag(req, res);
     }
     if (res->status == 401 && http_res_header_get(res, "WWW-Authenticate") == NULL)

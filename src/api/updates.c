@@ -511,7 +511,7 @@ enum app_err updates_feed(struct http_req *req, struct http_res *res)
     if (err == APP_OK)
         err = api_lang(req, res, &lang);
     if (err == APP_OK && !csv)
-        err = api_cursor(req, res, cursor, "xi", key);
+        err = api_cursor(req, res, cursor, "xl", key);
     if (err == APP_OK)
         err = updates_feed_params(req, res, &since, &source);
     if (err == APP_OK)

@@ -547,6 +547,8 @@ enum app_err users_tokens_revoke(struct http_req *req, struct http_res *res)
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = users_token_find(req, res, req->params[0]);
+    if (err == APP_OK)
+        err = api_body_none(req, res);
     if (err != APP_OK)
         return err;
     const char *params[] = {req->params[0]};

@@ -396,9 +396,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         const char *why = framing_problem(conn);
         if (why != NULL)
             return reject_early(conn, ctx, APP_ERR_BAD_REQUEST, why);
-        if (declared_too_large(conn, srv->app->cfg.max_body))
-            return reject_early(conn, ctx, APP_ERR_TOO_LARGE,
-                                "the request body is larger than the limit");
+        if (declared_too_large(conn, srv->app->cfg.max_body)) {
+            /* The body is never read: answer now and close. The handler still runs (without
+             * the body), so 404 / 405 / 401 / 403 come before 413 as for any other request. */
+            ctx->rejected = true;
+            ctx->req.body_too_large = true;
+            srv->dispatch(&ctx->req, &ctx->res, &ctx->route_index);
+            return queue(conn, ctx);
+        }
         /* queue on a later call: on the first, libmicrohttpd would close the connection */
         return MHD_YES;
     }

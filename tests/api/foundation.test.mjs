@@ -111,6 +111,11 @@ describe('HTTP core', () => {
       headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
     });
     assert.equal(bad.headers.get('access-control-allow-origin'), null);
+    // with a list of origins every answer varies by Origin, also those for no or another origin
+    for (const headers of [{}, { Origin: 'https://evil.example' }, { Origin: 'https://app.example' }]) {
+      const v = await server.request('GET', '/v1/resolutions', { headers });
+      assert.match(v.headers.get('vary') || '', /\bOrigin\b/, JSON.stringify(headers));
+    }
     const unknown = await server.request('OPTIONS', '/v1/nowhere', { headers: { Origin: 'https://app.example' } });
     assert.equal(unknown.status, 404);
   });

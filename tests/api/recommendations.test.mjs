@@ -617,6 +617,9 @@ describe('list', () => {
     for (const [qs, field] of cases) {
       assertProblem(assert, await server.request('GET', `/v1/recommendations?${qs}`), 400, field);
     }
+    // a cursor of the right shape whose values lie outside their columns' range (an int over 2^31)
+    const forged = Buffer.from(JSON.stringify(['2021-11-15', UNKNOWN, 99999999999, 1, UNKNOWN])).toString('base64url');
+    assertProblem(assert, await server.request('GET', `/v1/recommendations?cursor=${forged}`), 400, 'cursor');
     // a cursor of another sort order does not fit
     const page = await list('limit=1');
     assertProblem(assert, await server.request('GET', `/v1/recommendations?sort=-updated_at&cursor=${page.next_cursor}`), 400, 'cursor');

@@ -57,9 +57,20 @@ describe('resolutions', () => {
     assertProblem(assert, await post('[]', { 'Content-Type': 'application/json' }), 400);
     assertProblem(assert, await post('', { 'Content-Type': 'application/json' }), 400);
     assertProblem(assert, await post('{"slug":"a","slug":"b"}', { 'Content-Type': 'application/json' }), 400);
-    assertProblem(assert, await post('{"slug":"a\\u0000"}', { 'Content-Type': 'application/json' }), 400);
+    const nul = await post('{"slug":"a\\u0000"}', { 'Content-Type': 'application/json' });
+    assertProblem(assert, nul, 400, '');
+    assert.match(nul.json.detail, /NUL/);
+    assert.doesNotMatch(nul.text, /JSON_ALLOW_NUL/); // the JSON library's own flag name
     assertProblem(assert, await post(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), { 'Content-Type': 'application/json' }), 400);
     assertProblem(assert, await post(JSON.stringify(base('ok-1')), { 'Content-Type': 'text/plain' }), 415);
+    // JSON is UTF-8: another declared charset is another media type (415); UTF-8 in any spelling is fine
+    for (const type of ['application/json; charset=iso-8859-1', 'application/json;charset="utf-16"', 'application/json; foo=1; charset=latin1']) {
+      assertProblem(assert, await post(JSON.stringify(base('ok-1')), { 'Content-Type': type }), 415);
+    }
+    for (const [i, type] of ['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'Application/JSON; foo=bar'].entries()) {
+      const r = await post(JSON.stringify(base(`charset-${i}`)), { 'Content-Type': type });
+      assert.equal(r.status, 201, `${type}: ${r.text}`);
+    }
     assertProblem(assert, await post({ title: { en: 'x' }, adopted_on: '2021-01-01' }), 400, '/slug');
     assertProblem(assert, await post(base('Bad Slug')), 400, '/slug');
     assertProblem(assert, await post(base('s1', { adopted_on: '2021-02-30' })), 400, '/adopted_on');

@@ -543,6 +543,10 @@ describe('the update feed', () => {
     const p1 = await server.request('GET', `/v1/updates?limit=2&source=civil_society&cursor=${start}`);
     assert.equal(p1.headers.get('link'),
       `</v1/updates?limit=2&source=civil_society&cursor=${p1.json.next_cursor}>; rel="next"`);
+    // a cursor of the feed's shape holding a transaction id past xid8's range
+    const parts = JSON.parse(Buffer.from(all.cursor, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify(['99999999999999999999', parts[1]])).toString('base64url');
+    assertProblem(assert, await server.request('GET', `/v1/updates?cursor=${forged}`), 400, 'cursor');
     // polling the last cursor: nothing new, the same cursor, 304 with its ETag
     const poll = await server.request('GET', `/v1/updates?limit=2&cursor=${all.cursor}`);
     assert.deepEqual(poll.json.items, []);

@@ -7,6 +7,7 @@
 
 #include "api/cursor.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,11 +68,37 @@ static void test_rejects(void **state)
     assert_false(cursor_decode(NULL, "du", parts));
 }
 
+/* Values of the right JSON type but outside the column they are compared with. */
+static void test_rejects_out_of_range(void **state)
+{
+    (void)state;
+    char *parts[CURSOR_MAX_PARTS];
+    const struct {
+        const char *json, *shape;
+        bool ok;
+    } cases[] = {
+        {"[2147483647]", "i", true},           {"[2147483648]", "i", false},
+        {"[-2147483649]", "i", false},         {"[99999999999]", "l", true},
+        {"[\"18446744073709551615\"]", "x", true}, {"[\"18446744073709551616\"]", "x", false},
+        {"[\"99999999999999999999\"]", "x", false}, {"[\"-1\"]", "x", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *c = b64url(cases[i].json);
+        bool ok = cursor_decode(c, cases[i].shape, parts);
+        if (ok != cases[i].ok)
+            fail_msg("%s as %s: %s", cases[i].json, cases[i].shape, ok ? "accepted" : "refused");
+        if (ok)
+            cursor_parts_free(cases[i].shape, parts);
+        free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_rejects_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
