@@ -1,9 +1,10 @@
 /*
  * Bundles: a whole resolution as one JSON document (API.md section 5).
  *
- * Import validates the bundle here, member by member with jsonx, and checks every reference
- * it can see inside the bundle (sector codes, agency slugs, duplicates); the agency slugs it
- * names but does not carry go to PostgreSQL beside it, with their JSON Pointers.
+ * Import validates the bundle here, member by member with jsonx, holds each update to the
+ * role rules of its source (as a post would be), and checks every reference it can see inside
+ * the bundle (sector codes, agency slugs, duplicates); the agency slugs it names but does not
+ * carry go to PostgreSQL beside it, with their JSON Pointers.
  * bundle_import() (migrations/0006_bundles.sql, called through bundle_import_locked() of 0015,
  * which takes the report counts first) checks what only the database can see, then
  * applies everything in one statement, so in one transaction. Export is built whole by
@@ -210,6 +211,52 @@ static void check_retraction(struct bundle_check *c, json_t *v, const char *ptr)
         check_fields(c, v, retraction_fields, ptr);
 }
 
+/* Has a problem been noted at @a ptr already? (One problem per member is enough.) */
+static bool has_error(struct bundle_check *c, const char *ptr)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(c->errors, i, e) {
+        const char *field = json_string_value(json_object_get(e, "field"));
+        if (field != NULL && strcmp(field, ptr) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Refuses @a member when the update sets it (null sets nothing) and its source may not. */
+static void check_role_member(struct bundle_check *c, json_t *u, const char *source,
+                              const char *member, const char *ptr)
+{
+    if (!present(u, member))
+        return;
+    char *p = xasprintf("%s/%s", ptr, member);
+    if (!has_error(c, p)) {
+        char *message = xasprintf("an update from source %s cannot set %s", source, member);
+        check_error(c, p, message);
+        free(message);
+    }
+    free(p);
+}
+
+/*
+ * The role rules of a posted update (API.md section 3): `progress` only from a monitor or an
+ * editor, `response` only from an editor. An import may not reach a state no post can.
+ */
+static void check_update_roles(struct bundle_check *c, json_t *u, const char *ptr)
+{
+    const char *source = member_text(u, "source");
+    bool known = false;
+    for (const char *const *s = sources; source != NULL && *s != NULL; s++)
+        known = known || strcmp(*s, source) == 0;
+    if (!known)
+        return; /* reported as a bad source already */
+    if (strcmp(source, "agency") == 0)
+        check_role_member(c, u, source, "progress", ptr);
+    if (strcmp(source, "editorial") != 0)
+        check_role_member(c, u, source, "response", ptr);
+}
+
 static void check_update(struct bundle_check *c, json_t *u, const char *ptr)
 {
     if (!json_is_object(u)) {
@@ -220,6 +267,7 @@ static void check_update(struct bundle_check *c, json_t *u, const char *ptr)
     json_object_del(rest, "retracted");
     check_fields(c, rest, update_fields, ptr);
     json_decref(rest);
+    check_update_roles(c, u, ptr);
     json_t *retracted = json_object_get(u, "retracted");
     char *p = xasprintf("%s/retracted", ptr);
     if (retracted != NULL && !json_is_null(retracted))

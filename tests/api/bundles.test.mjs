@@ -269,6 +269,14 @@ describe('import and export', () => {
     ['a retraction without reason', withUpdate({ retracted: { at: '2022-01-02T00:00:00Z' } }), '/recommendations/6/updates/1/retracted/reason'],
     ['a retraction time without zone', withUpdate({ retracted: { at: '2022-01-02T00:00:00', reason: 'r' } }), '/recommendations/6/updates/1/retracted/at'],
     ['a bad evidence link', withUpdate({ evidence: [{ url: 'ftp://x' }] }), '/recommendations/6/updates/1/evidence/0/url'],
+    // the role rules of a posted update: no import reaches a state no post can
+    ['progress from source agency', withUpdate({ source: 'agency', progress: 50 }), '/recommendations/6/updates/1/progress'],
+    ['progress and response from source agency', withUpdate({ source: 'agency', progress: 50, response: 'accepted' }),
+      '/recommendations/6/updates/1/progress'],
+    ['a response from source agency', withUpdate({ source: 'agency', response: 'accepted' }), '/recommendations/6/updates/1/response'],
+    ['a response from source civil_society', withUpdate({ response: 'noted' }), '/recommendations/6/updates/1/response'],
+    ['a response on a retracted civil_society update', withUpdate({ response: 'rejected', retracted: { at: '2022-01-02T00:00:00Z', reason: 'r' } }),
+      '/recommendations/6/updates/1/response'],
   );
   for (const [what, change, pointer] of invalid) {
     test(`400 naming ${pointer} for ${what}; nothing written`, async () => {
@@ -283,6 +291,36 @@ describe('import and export', () => {
       assert.equal(tableCounts(server.db), before); // fresh-agency was not created either
     });
   }
+
+  test('role rules: each member an update\'s source may not set is named, once; null sets nothing', async () => {
+    const before = tableCounts(server.db);
+    const b = seed();
+    b.resolution.slug = 'role-rules';
+    b.recommendations[0].updates = [
+      upd({ source: 'agency', progress: 50, response: 'accepted' }),
+      upd({ id: 'aaaaaaaa-0000-4000-8000-000000000002', response: 'accepted' }),
+      // a value that is invalid anyway is named for that alone
+      upd({ id: 'aaaaaaaa-0000-4000-8000-000000000003', source: 'agency', progress: 101 }),
+    ];
+    const r = await post(b);
+    assertProblem(assert, r, 400, '/recommendations/0/updates/0/progress');
+    assert.deepEqual(r.json.errors, [
+      { field: '/recommendations/0/updates/0/progress', message: 'an update from source agency cannot set progress' },
+      { field: '/recommendations/0/updates/0/response', message: 'an update from source agency cannot set response' },
+      { field: '/recommendations/0/updates/1/response', message: 'an update from source civil_society cannot set response' },
+      { field: '/recommendations/0/updates/2/progress', message: 'is out of range' },
+    ]);
+    assert.equal(tableCounts(server.db), before);
+    // what an export writes for an agency's update: both members null
+    b.recommendations[0].updates = [upd({ source: 'agency', status: 'in_progress', progress: null, response: null }),
+      upd({ id: 'aaaaaaaa-0000-4000-8000-000000000002', progress: 20, response: null }),
+      upd({ id: 'aaaaaaaa-0000-4000-8000-000000000003', source: 'editorial', progress: 40, response: 'noted' })];
+    const ok = await post(b);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(sql(server.db, `SELECT concat_ws('|', m.status, m.agency_status, m.progress, m.response)
+      FROM recommendations m JOIN resolutions r ON r.id = m.resolution_id WHERE r.slug = 'role-rules' AND m.code = 'PS-1'`),
+    'not_assessed|in_progress|40|noted');
+  });
 
   test('agencies stored already may be named without being carried', async () => {
     const b = {
@@ -433,6 +471,38 @@ describe('import and export', () => {
     assert.deepEqual(again.json.updated, counts());
   });
 
+  test('an export of updates posted by each role imports again: the API and the bundle share the role rules', async () => {
+    const b = updatesBundle();
+    b.resolution.slug = 'posted-2024';
+    b.recommendations.forEach((m) => { m.updates = []; });
+    assert.equal((await post(b)).status, 200);
+    const rec = sql(server.db, `SELECT m.id FROM recommendations m JOIN resolutions r ON r.id = m.resolution_id
+      WHERE r.slug = 'posted-2024' AND m.code = 'S-1'`);
+    const agency = await server.token('agency', 'upd-ministry');
+    const posts = [
+      [monitor, { body: 'done, says the monitor', status: 'implemented' }],
+      [agency, { body: 'done, says the ministry', status: 'implemented' }],
+      [editor, { body: 'answered', status: 'in_progress', progress: 70, response: 'partially_accepted' }],
+      [admin, { body: 'answered again', response: 'noted' }],
+    ];
+    for (const [token, body] of posts) {
+      const r = await server.request('POST', `/v1/recommendations/${rec}/updates`, { token, body });
+      assert.equal(r.status, 201, r.text);
+    }
+    const exported = await server.request('GET', '/v1/resolutions/posted-2024/export', { token: editor });
+    assert.equal(exported.status, 200, exported.text);
+    const updates = exported.json.recommendations[0].updates;
+    assert.deepEqual(updates.map((u) => [u.source, u.status, u.progress, u.response]), [
+      ['civil_society', 'implemented', 100, null],
+      ['agency', 'implemented', null, null],
+      ['editorial', 'in_progress', 70, 'partially_accepted'],
+      ['editorial', null, null, 'noted'],
+    ]);
+    const again = await post(exported.json);
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json.unchanged.updates, 4);
+  });
+
   test('concurrent imports take turns: one creates, the other finds it unchanged', async () => {
     const b = updatesBundle();
     b.resolution.slug = 'concurrent';
@@ -536,6 +606,13 @@ describe('tracker import FILE', () => {
         /\/recommendations\/0\/sector/],
       [write('agency.json', (() => { const b = seed(); b.resolution.slug = 'cli'; b.recommendations[4].lead_agency = 'nobody-here'; return b; })()),
         /\/recommendations\/4\/lead_agency/],
+      [write('role.json', (() => {
+        const b = seed();
+        b.resolution.slug = 'cli';
+        b.recommendations[0].updates = [{ id: 'bbbbbbbb-0000-4000-8000-000000000001', body: 'x', occurred_on: '2022-01-01',
+          source: 'agency', author_name: 'A', created_at: '2022-01-01T00:00:00Z', progress: 50, response: 'accepted' }];
+        return b;
+      })()), /\/recommendations\/0\/updates\/0\/progress: an update from source agency cannot set progress\n/],
       [path.join(dir, 'missing.json'), /cannot read/],
     ];
     for (const [file, message] of cases) {
