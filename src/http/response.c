@@ -77,6 +77,9 @@ enum app_err http_problem(const struct http_req *req, struct http_res *res, enum
     http_res_json_new(res, status, p);
     res->content_type = "application/problem+json";
     res->no_etag = true;
+    /* a busy or unreachable database is a passing state: tell clients when to try again */
+    if (status == 503 && http_res_header_get(res, "Retry-After") == NULL)
+        http_res_header(res, "Retry-After", "1");
     return err;
 }
 

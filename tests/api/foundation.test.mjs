@@ -318,7 +318,9 @@ describe('database outages', () => {
       const down = await server.request('GET', '/readyz');
       assertProblem(assert, down, 503);
       assert.ok(Date.now() - t < 2000, 'readiness did not answer fast while the database is down');
-      assertProblem(assert, await server.request('GET', '/v1/resolutions'), 503);
+      const unavailable = await server.request('GET', '/v1/resolutions');
+      assertProblem(assert, unavailable, 503);
+      assert.equal(unavailable.headers.get('retry-after'), '1');
       execFileSync(pg, ['start', path.join(dir, 'pg'), port]);
       let ready = 0;
       const back = Date.now();
@@ -367,6 +369,7 @@ describe('database deadlines and the pool', () => {
       const t = Date.now();
       const waiter = await server.request('GET', '/readyz');
       assertProblem(assert, waiter, 503);
+      assert.equal(waiter.headers.get('retry-after'), '1');
       assert.ok(Date.now() - t < 1000);
       assert.equal((await holder).status, 200);
       await lock.released;
