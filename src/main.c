@@ -1,6 +1,7 @@
 /*
  * tracker: serve | migrate | import FILE | token create --name N --role R [--agency SLUG]
- * Configured from the environment (see cfg_keys()); flags override.
+ * Configured from the environment (see cfg_keys()); flags override. A command line that cannot
+ * run exits 2 and a failed command 1, each with one line on stderr (API.md §7).
  */
 #include "api/api.h"
 #include "api/bundles.h"
@@ -20,19 +21,129 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define USAGE_SERVE   "tracker serve [--port N] [--threads N] [--migrate]"
+#define USAGE_MIGRATE "tracker migrate"
+#define USAGE_IMPORT  "tracker import FILE"
+#define USAGE_TOKEN   "tracker token create --name NAME --role ROLE [--agency SLUG]"
+#define USAGE_HELP    "tracker --help"
+#define COMMANDS      "commands: serve, migrate, import, token create; " USAGE_HELP " for their usage"
+
+enum { EXIT_USAGE = 2 }; /* a command line the commands cannot run */
+
 static int fail(const char *msg)
 {
-    fprintf(stderr, "tracker: %s\n", msg);
-    return 1;
+    return log_cli_error(1, "%s", msg);
 }
 
-static void usage(void)
+static int help(void)
 {
-    fputs("usage: tracker serve [--port N] [--threads N] [--migrate]\n"
-          "       tracker migrate\n"
-          "       tracker import FILE\n"
-          "       tracker token create --name NAME --role ROLE [--agency SLUG]\n",
-          stderr);
+    fputs("usage: " USAGE_SERVE "\n"
+          "       " USAGE_MIGRATE "\n"
+          "       " USAGE_IMPORT "\n"
+          "       " USAGE_TOKEN "\n"
+          "       " USAGE_HELP "\n",
+          stdout);
+    return 0;
+}
+
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* One option of a command: a flag (@a flag set) or one that takes a value (@a value set). */
+struct cli_opt {
+    const char *name;   /* "--port" */
+    const char **value; /* [out] the argument after it (borrowed from argv), NULL until given */
+    bool *flag;         /* [out] true once given */
+    bool required;
+};
+
+/* A command's grammar: its options and at most one operand (import's FILE). */
+struct cli_cmd {
+    const char *name;  /* "serve", in messages */
+    const char *usage; /* one of the USAGE_ lines */
+    const struct cli_opt *opts;
+    size_t nopts;
+    const char **operand;     /* [out] NULL when the command takes none */
+    const char *operand_name; /* "FILE" */
+};
+
+enum cli_parse_result { CLI_RUN, CLI_HELPED, CLI_REFUSED };
+
+static bool cli_opt_given(const struct cli_opt *o)
+{
+    return o->flag != NULL ? *o->flag : *o->value != NULL;
+}
+
+/* Reads one argument at argv[*i] (and its value) into @a cmd; @return false after a message */
+static bool cli_take(const struct cli_cmd *cmd, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    for (size_t k = 0; k < cmd->nopts; k++) {
+        const struct cli_opt *o = &cmd->opts[k];
+        if (strcmp(arg, o->name) != 0)
+            continue;
+        if (cli_opt_given(o)) {
+            log_cli_error(EXIT_USAGE, "%s given twice (usage: %s)", arg, cmd->usage);
+            return false;
+        }
+        if (o->flag != NULL) {
+            *o->flag = true;
+            return true;
+        }
+        /* `--name --role x` is a forgotten value rather than a name that starts with -- */
+        if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0) {
+            log_cli_error(EXIT_USAGE, "%s needs a value (usage: %s)", arg, cmd->usage);
+            return false;
+        }
+        *o->value = argv[++*i];
+        return true;
+    }
+    if (arg[0] == '-' && arg[1] != '\0')
+        log_cli_error(EXIT_USAGE, "unknown option %s for %s (usage: %s)", arg, cmd->name,
+                      cmd->usage);
+    else if (cmd->operand == NULL || *cmd->operand != NULL)
+        log_cli_error(EXIT_USAGE, "unexpected argument %s for %s (usage: %s)", arg, cmd->name,
+                      cmd->usage);
+    else {
+        *cmd->operand = arg;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Reads @a argv (the arguments after the command's name) into @a cmd's outputs, which start
+ * NULL/false. Unknown, repeated and value-less options, stray arguments and missing required
+ * ones are refused with one line on stderr; --help prints the full usage on stdout.
+ */
+static enum cli_parse_result cli_parse(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (is_help(argv[i])) {
+            help();
+            return CLI_HELPED;
+        }
+        if (!cli_take(cmd, argc, argv, &i))
+            return CLI_REFUSED;
+    }
+    for (size_t k = 0; k < cmd->nopts; k++)
+        if (cmd->opts[k].required && !cli_opt_given(&cmd->opts[k])) {
+            log_cli_error(EXIT_USAGE, "%s is required (usage: %s)", cmd->opts[k].name, cmd->usage);
+            return CLI_REFUSED;
+        }
+    if (cmd->operand != NULL && *cmd->operand == NULL) {
+        log_cli_error(EXIT_USAGE, "%s is required (usage: %s)", cmd->operand_name, cmd->usage);
+        return CLI_REFUSED;
+    }
+    return CLI_RUN;
+}
+
+/* The exit status for a parse that did not end in CLI_RUN. */
+static int cli_exit(enum cli_parse_result r)
+{
+    return r == CLI_HELPED ? 0 : EXIT_USAGE;
 }
 
 static enum log_level level_from(const char *name)
@@ -139,29 +250,48 @@ static bool parse_long_flag(const char *text, long lo, long hi, long *out)
     return true;
 }
 
+/* Reads --port and --threads when given; @return false after a message */
+static bool serve_numbers(const char *port_text, const char *threads_text, long *port,
+                          long *threads)
+{
+    if (port_text != NULL && !parse_long_flag(port_text, 0, 65535, port)) {
+        log_cli_error(EXIT_USAGE, "--port must be an integer in 0..65535");
+        return false;
+    }
+    if (threads_text != NULL && !parse_long_flag(threads_text, 1, 256, threads)) {
+        log_cli_error(EXIT_USAGE, "--threads must be an integer in 1..256");
+        return false;
+    }
+    return true;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
+    const char *port_text = NULL, *threads_text = NULL;
+    bool migrate = false;
+    const struct cli_opt opts[] = {
+        {.name = "--port", .value = &port_text},
+        {.name = "--threads", .value = &threads_text},
+        {.name = "--migrate", .flag = &migrate},
+    };
+    const struct cli_cmd cmd = {
+        .name = "serve", .usage = USAGE_SERVE, .opts = opts, .nopts = sizeof opts / sizeof opts[0]};
+    enum cli_parse_result parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_RUN)
+        return cli_exit(parsed);
+    long port = -1, threads = -1;
+    if (!serve_numbers(port_text, threads_text, &port, &threads))
+        return EXIT_USAGE;
     char err[512];
     struct app app;
     memset(&app, 0, sizeof app);
     if (!load_config(&app.cfg, err, sizeof err))
         return fail(err);
-    bool migrate = false;
+    if (port_text != NULL) /* flags override the environment */
+        app.cfg.port = port;
+    if (threads_text != NULL)
+        app.cfg.threads = threads;
     int rc = 1;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--migrate") == 0) {
-            migrate = true;
-        } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            if (!parse_long_flag(argv[++i], 0, 65535, &app.cfg.port))
-                return fail("--port must be an integer in 0..65535");
-        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            if (!parse_long_flag(argv[++i], 1, 256, &app.cfg.threads))
-                return fail("--threads must be an integer in 1..256");
-        } else {
-            usage();
-            goto out;
-        }
-    }
     if (!migrate_latest(app.cfg.migrations_dir, app.latest_migration,
                         sizeof app.latest_migration, err, sizeof err)) {
         fail(err);
@@ -191,8 +321,12 @@ out:
     return rc;
 }
 
-static int cmd_migrate(void)
+static int cmd_migrate(int argc, char **argv)
 {
+    const struct cli_cmd cmd = {.name = "migrate", .usage = USAGE_MIGRATE};
+    enum cli_parse_result parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_RUN)
+        return cli_exit(parsed);
     char err[512];
     struct config cfg;
     if (!load_config(&cfg, err, sizeof err))
@@ -204,23 +338,20 @@ static int cmd_migrate(void)
 
 static int cmd_import(int argc, char **argv)
 {
+    const char *file = NULL;
+    const struct cli_cmd cmd = {
+        .name = "import", .usage = USAGE_IMPORT, .operand = &file, .operand_name = "FILE"};
+    enum cli_parse_result parsed = cli_parse(&cmd, argc, argv);
+    if (parsed != CLI_RUN)
+        return cli_exit(parsed);
     char err[512];
-    if (argc != 1) {
-        usage();
-        return 2;
-    }
     struct config cfg;
     if (!load_config(&cfg, err, sizeof err))
         return fail(err);
     size_t len = 0;
-    char *text = read_whole_file(argv[0], &len);
-    int rc;
-    if (text == NULL) {
-        snprintf(err, sizeof err, "cannot read %s", argv[0]);
-        rc = fail(err);
-    } else {
-        rc = import_command(&cfg, text, len);
-    }
+    char *text = read_whole_file(file, &len);
+    int rc =
+        text == NULL ? log_cli_error(1, "cannot read %s", file) : import_command(&cfg, text, len);
     free(text);
     cfg_cleanup(&cfg);
     return rc;
@@ -228,24 +359,29 @@ static int cmd_import(int argc, char **argv)
 
 static int cmd_token(int argc, char **argv)
 {
+    if (argc < 1)
+        return log_cli_error(EXIT_USAGE, "missing token command (usage: %s)", USAGE_TOKEN);
+    if (argc == 1 && is_help(argv[0]))
+        return help();
+    if (strcmp(argv[0], "create") != 0)
+        return log_cli_error(EXIT_USAGE, "unknown token command %s (usage: %s)", argv[0],
+                             USAGE_TOKEN);
     const char *name = NULL, *role = NULL, *agency = NULL;
-    if (argc < 1 || strcmp(argv[0], "create") != 0) {
-        usage();
-        return 2;
-    }
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--name") == 0)
-            name = argv[i + 1];
-        else if (strcmp(argv[i], "--role") == 0)
-            role = argv[i + 1];
-        else if (strcmp(argv[i], "--agency") == 0)
-            agency = argv[i + 1];
-    }
-    if (name == NULL || role == NULL || (argc - 1) % 2 != 0) {
-        usage();
-        return 2;
-    }
+    const struct cli_opt opts[] = {
+        {.name = "--name", .value = &name, .required = true},
+        {.name = "--role", .value = &role, .required = true},
+        {.name = "--agency", .value = &agency},
+    };
+    const struct cli_cmd cmd = {.name = "token create",
+                                .usage = USAGE_TOKEN,
+                                .opts = opts,
+                                .nopts = sizeof opts / sizeof opts[0]};
+    enum cli_parse_result parsed = cli_parse(&cmd, argc - 1, argv + 1);
+    if (parsed != CLI_RUN)
+        return cli_exit(parsed);
     char err[512];
+    if (!token_args_check(name, role, agency, err, sizeof err))
+        return log_cli_error(EXIT_USAGE, "%s", err);
     struct config cfg;
     if (!load_config(&cfg, err, sizeof err))
         return fail(err);
@@ -256,18 +392,19 @@ static int cmd_token(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage();
-        return 2;
-    }
-    if (strcmp(argv[1], "serve") == 0)
+    if (argc < 2)
+        return log_cli_error(EXIT_USAGE, "missing command (" COMMANDS ")");
+    const char *name = argv[1];
+    if (strcmp(name, "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
-    if (strcmp(argv[1], "migrate") == 0 && argc == 2)
-        return cmd_migrate();
-    if (strcmp(argv[1], "import") == 0)
+    if (strcmp(name, "migrate") == 0)
+        return cmd_migrate(argc - 2, argv + 2);
+    if (strcmp(name, "import") == 0)
         return cmd_import(argc - 2, argv + 2);
-    if (strcmp(argv[1], "token") == 0)
+    if (strcmp(name, "token") == 0)
         return cmd_token(argc - 2, argv + 2);
-    usage();
-    return 2;
+    if (is_help(name) || strcmp(name, "help") == 0)
+        return argc == 2 ? help()
+                         : log_cli_error(EXIT_USAGE, "unexpected argument %s for help", argv[2]);
+    return log_cli_error(EXIT_USAGE, "unknown command %s (" COMMANDS ")", name);
 }

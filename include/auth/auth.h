@@ -39,6 +39,16 @@ enum auth_role auth_role_parse(const char *name);
 /** @return the name of @a role (static). */
 const char *auth_role_name(enum auth_role role);
 
+/**
+ * Checks the arguments of `tracker token create` as the API checks a user: a non-empty UTF-8
+ * name within the API's text limit, one of the user roles, and an agency slug exactly for
+ * the agency role.
+ * @param agency_slug NULL when not given
+ * @param[out] err the problem, one line, when false is returned
+ */
+bool token_args_check(const char *name, const char *role, const char *agency_slug, char *err,
+                      size_t errlen);
+
 /** `tracker token create`: creates a user and a token, prints the token. @return exit status */
 int token_command(const struct config *cfg, const char *name, const char *role,
                   const char *agency_slug);

@@ -22,6 +22,14 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_line(const char *json, size_t len);
 
 /**
+ * For the command line: prints `tracker: MESSAGE` on stderr as exactly one line; control
+ * characters in the message (a newline in an argument, a bundle's member name or a libpq
+ * message) become spaces.
+ * @return @a status, so that a command can `return log_cli_error(1, ...)`
+ */
+int log_cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
  * Formats the current UTC time as RFC 3339 with microseconds and Z into @a buf.
  * @param buf at least 28 bytes
  */

@@ -15,6 +15,7 @@
 #include "api/audit.h"
 
 #include "api/resolutions.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "json/jsonx.h"
 
@@ -568,9 +569,8 @@ static int import_fail(json_t *errors)
 {
     json_t *first = json_array_get(errors, 0);
     const char *field = json_string_value(json_object_get(first, "field"));
-    fprintf(stderr, "tracker: invalid bundle: %s%s%s\n", field, field[0] ? ": " : "",
-            json_string_value(json_object_get(first, "message")));
-    return 1;
+    return log_cli_error(1, "invalid bundle: %s%s%s", field, field[0] ? ": " : "",
+                         json_string_value(json_object_get(first, "message")));
 }
 
 /* Runs the import statement on a connection of its own. @return exit status */
@@ -578,22 +578,20 @@ static int import_run(const struct config *cfg, json_t *doc, json_t *refs)
 {
     char err[512];
     struct db_conn *conn = db_conn_open(cfg->database_url, 600000, err, sizeof err);
-    if (conn == NULL) {
-        fprintf(stderr, "tracker: %s\n", err);
-        return 1;
-    }
+    if (conn == NULL)
+        return log_cli_error(1, "%s", err);
     char *text = api_json_text(doc), *refs_text = api_json_text(refs);
     const char *params[] = {text, refs_text};
     struct db_result *r = NULL;
     int rc = 1;
     if (db_exec_params(conn, BUNDLE_IMPORT_SQL, 2, params, &r) != DB_OK)
-        fprintf(stderr, "tracker: the import failed: %s\n", db_conn_message(conn));
+        log_cli_error(1, "the import failed: %s", db_conn_message(conn));
     else if (db_result_rows(r) != 1)
-        fprintf(stderr, "tracker: the import gave no answer\n");
+        log_cli_error(1, "the import gave no answer");
     else if (!db_result_is_null(r, 0, 1))
-        fprintf(stderr, "tracker: %s: %s: %s\n",
-                strcmp(db_result_value(r, 0, 1), "409") == 0 ? "conflict" : "invalid bundle",
-                db_result_value(r, 0, 2), db_result_value(r, 0, 3));
+        log_cli_error(1, "%s: %s: %s",
+                      strcmp(db_result_value(r, 0, 1), "409") == 0 ? "conflict" : "invalid bundle",
+                      db_result_value(r, 0, 2), db_result_value(r, 0, 3));
     else {
         printf("%s\n", db_result_value(r, 0, 0));
         rc = 0;
@@ -609,11 +607,9 @@ int import_command(const struct config *cfg, const char *text, size_t len)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        fprintf(stderr, "tracker: invalid bundle: not valid JSON at line %d, column %d: %s\n",
-                jerr.line, jerr.column, jerr.text);
-        return 1;
-    }
+    if (doc == NULL)
+        return log_cli_error(1, "invalid bundle: not valid JSON at line %d, column %d: %s",
+                             jerr.line, jerr.column, jerr.text);
     json_t *errors = NULL;
     json_t *refs = bundle_validate(doc, &errors);
     int rc = json_array_size(errors) > 0 ? import_fail(errors) : import_run(cfg, doc, refs);

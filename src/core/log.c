@@ -17,6 +17,20 @@ void log_set_level(enum log_level level)
     log_min_level = level;
 }
 
+int log_cli_error(int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (char *p = msg; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    fprintf(stderr, "tracker: %s\n", msg);
+    return status;
+}
+
 void log_time_now(char *buf, size_t size)
 {
     struct timeval tv;
