@@ -355,6 +355,12 @@ describe('agencies', () => {
     assert.equal(await name('fr'), 'Кыргызча', 'the alphabetically first key');
     await newAgency({ slug: 'langs-en', name: { ru: 'Русский', en: 'English' } });
     assert.equal((await get('/v1/agencies/langs-en?lang=ky')).json.name, 'English');
+    // language tags are case-insensitive (RFC 5646): the region's case does not matter either way
+    await newAgency({ slug: 'regional-names', name: { en: 'English', ru: 'Русский', 'ru-KG': 'Кыргызстанча', 'uz-latn': 'Oʻzbekcha' } });
+    for (const [lang, want] of [['ru-KG', 'Кыргызстанча'], ['ru-kg', 'Кыргызстанча'], ['ru-Kg', 'Кыргызстанча'],
+      ['ru-UA', 'Русский'], ['uz-Latn', 'Oʻzbekcha'], ['uz-LATN', 'Oʻzbekcha'], ['uz', 'English']]) {
+      assert.equal((await get(`/v1/agencies/regional-names?lang=${lang}`)).json.name, want, lang);
+    }
     const list = await get('/v1/agencies?q=langs&lang=fr');
     assert.deepEqual(list.json.items.map((a) => a.name), ['Кыргызча', 'English']);
     const a = await get('/v1/agencies/langs');
