@@ -343,7 +343,11 @@ describe('users and tokens', () => {
       secrets.push(t.json.token);
       made.push(t.json);
     }
-    assert.equal((await server.request('DELETE', `/v1/tokens/${made[1].id}`, { token: admin })).status, 204);
+    // revoking takes no body: a body is 400 (415 when not JSON), and the token stays valid
+    assertProblem(assert, await server.request('DELETE', `/v1/tokens/${made[1].id}`, { token: admin, body: { reason: 'x' } }), 400, '');
+    assertProblem(assert, await server.request('DELETE', `/v1/tokens/${made[1].id}`, { token: admin, body: 'x', headers: { 'Content-Type': 'text/plain' } }), 415);
+    assert.equal((await server.request('GET', '/v1/me', { token: secrets[1] })).status, 200);
+    assert.equal((await server.request('DELETE', `/v1/tokens/${made[1].id}`, { token: admin, body: {} })).status, 204);
     sql(server.db, `UPDATE api_tokens SET expires_at = now() - interval '1 day' WHERE id = '${made[2].id}'`);
     const seen = [];
     let url = `/v1/users/${u.id}/tokens?limit=1`;
