@@ -90,19 +90,19 @@ static enum app_err audit_filters(struct http_req *req, struct http_res *res, co
     f[2] = http_req_query(req, "entity_id");
     f[3] = http_req_query(req, "since");
     if (f[0] != NULL && !jsonx_is_uuid(f[0]))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "actor must be a user id", "actor",
+        return http_problem_field(req, res, APP_ERR_INVALID, "actor must be a user id", "actor",
                                   "must be a user id");
     bool known = f[1] == NULL;
     for (size_t i = 0; !known && audit_entities[i] != NULL; i++)
         known = strcmp(f[1], audit_entities[i]) == 0;
     if (!known)
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "entity is not a known entity",
+        return http_problem_field(req, res, APP_ERR_INVALID, "entity is not a known entity",
                                   "entity", "is not an allowed value");
     if (f[2] != NULL && !jsonx_is_uuid(f[2]))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "entity_id must be an id",
+        return http_problem_field(req, res, APP_ERR_INVALID, "entity_id must be an id",
                                   "entity_id", "must be an id");
     if (f[3] != NULL && !jsonx_is_timestamp(f[3]))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+        return http_problem_field(req, res, APP_ERR_INVALID,
                                   "since must be an RFC 3339 time with a zone", "since",
                                   "must be an RFC 3339 time");
     return APP_OK;

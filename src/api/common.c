@@ -255,20 +255,20 @@ enum app_err api_page_params(struct http_req *req, struct http_res *res, int *li
     *limit = 50;
     *cursor = NULL;
     if (http_req_query_count(req, "limit") > 1)
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "limit is given more than once",
+        return http_problem_field(req, res, APP_ERR_INVALID, "limit is given more than once",
                                   "limit", "give limit once");
     const char *text = http_req_query(req, "limit");
     if (text != NULL) {
         char *end = NULL;
         long v = (text[0] >= '0' && text[0] <= '9') ? strtol(text, &end, 10) : -1;
         if (end == NULL || *end != '\0' || v < 1 || v > 200)
-            return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+            return http_problem_field(req, res, APP_ERR_INVALID,
                                       "limit must be an integer from 1 to 200", "limit",
                                       "must be an integer from 1 to 200");
         *limit = (int)v;
     }
     if (http_req_query_count(req, "cursor") > 1)
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "cursor is given more than once",
+        return http_problem_field(req, res, APP_ERR_INVALID, "cursor is given more than once",
                                   "cursor", "give cursor once");
     *cursor = http_req_query(req, "cursor");
     if (*cursor != NULL && (*cursor)[0] == '\0')
@@ -287,7 +287,7 @@ enum app_err api_lang(struct http_req *req, struct http_res *res, const char **l
     if (*lang == NULL)
         return APP_OK;
     if (http_req_query_count(req, "lang") > 1 || !api_is_lang(*lang))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "lang is not a language tag",
+        return http_problem_field(req, res, APP_ERR_INVALID, "lang is not a language tag",
                                   "lang", "must be a language tag such as en, ru or ru-KG");
     return APP_OK;
 }
@@ -379,7 +379,7 @@ enum app_err api_bad_param(struct http_req *req, struct http_res *res, const cha
 {
     char detail[160];
     snprintf(detail, sizeof detail, "the %s parameter is not valid", name);
-    return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, name, message);
+    return http_problem_field(req, res, APP_ERR_INVALID, detail, name, message);
 }
 
 enum app_err api_query_one(struct http_req *req, struct http_res *res, const char *name,
@@ -403,7 +403,7 @@ enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *
     if (cursor == NULL)
         return APP_OK;
     if (!cursor_decode(cursor, shape, parts))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "the cursor is not valid",
+        return http_problem_field(req, res, APP_ERR_INVALID, "the cursor is not valid",
                                   "cursor", "use the next_cursor of a previous page");
     return APP_OK;
 }
@@ -415,7 +415,7 @@ enum app_err api_archived_param(struct http_req *req, struct http_res *res, cons
     if (v == NULL)
         return APP_OK;
     if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "archived must be true or false",
+        return http_problem_field(req, res, APP_ERR_INVALID, "archived must be true or false",
                                   "archived", "must be true or false");
     *value = v;
     return APP_OK;

@@ -36,7 +36,7 @@ enum app_err csv_wanted(struct http_req *req, struct http_res *res, bool *csv)
     if (format != NULL) {
         if (http_req_query_count(req, "format") > 1 ||
             (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0))
-            return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "format must be json or csv",
+            return http_problem_field(req, res, APP_ERR_INVALID, "format must be json or csv",
                                       "format", "must be json or csv");
         *csv = strcmp(format, "csv") == 0;
         return APP_OK;

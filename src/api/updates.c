@@ -473,7 +473,7 @@ static enum app_err updates_feed_ref(struct http_req *req, struct http_res *res,
         db_result_free(r);
     }
     if (id[0] == '\0')
-        err = http_problem_field(req, res, APP_ERR_BAD_REQUEST, "the filter names nothing", name,
+        err = http_problem_field(req, res, APP_ERR_INVALID, "the filter names nothing", name,
                                  "no such id or slug");
     return err;
 }
@@ -485,14 +485,14 @@ static enum app_err updates_feed_params(struct http_req *req, struct http_res *r
     *since = http_req_query(req, "since");
     *source = http_req_query(req, "source");
     if (*since != NULL && (http_req_query_count(req, "since") > 1 || !jsonx_is_timestamp(*since)))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+        return http_problem_field(req, res, APP_ERR_INVALID,
                                   "since must be an RFC 3339 time with a zone", "since",
                                   "must be an RFC 3339 time such as 2021-11-15T09:00:00Z");
     bool known = false;
     for (size_t i = 0; *source != NULL && update_sources[i] != NULL; i++)
         known = known || strcmp(*source, update_sources[i]) == 0;
     if (*source != NULL && (!known || http_req_query_count(req, "source") > 1))
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST,
+        return http_problem_field(req, res, APP_ERR_INVALID,
                                   "source must be civil_society, agency or editorial", "source",
                                   "must be civil_society, agency or editorial");
     return APP_OK;

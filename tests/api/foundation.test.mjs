@@ -70,8 +70,22 @@ describe('HTTP core', () => {
   test('problem bodies carry type, title, status, detail, request_id and code', async () => {
     const r = await server.request('GET', '/v1/resolutions?limit=0');
     assertProblem(assert, r, 400, 'limit');
-    assert.equal(r.json.type, '/problems/bad_request');
-    assert.equal(r.json.code, 'bad_request');
+    assert.equal(r.json.type, '/problems/validation_failed');
+    assert.equal(r.json.code, 'validation_failed');
+    // one code for every bad query parameter, whichever endpoint reads it; bad_request is for
+    // a request that could not be read at all (here a body that is not JSON)
+    for (const [url, field] of [['/v1/resolutions?cursor=zz', 'cursor'], ['/v1/resolutions?lang=_', 'lang'],
+      ['/v1/resolutions?format=xml', 'format'], ['/v1/resolutions?archived=maybe', 'archived'],
+      ['/v1/recommendations?resolution=nope', 'resolution'], ['/v1/recommendations?sdg=18', 'sdg'],
+      ['/v1/updates?source=x', 'source'], ['/v1/reports/stale?days=0', 'days'],
+      ['/v1/reports/timeline?interval=week', 'interval'], ['/v1/agencies?kind=x', 'kind']]) {
+      const bad = await server.request('GET', url);
+      assertProblem(assert, bad, 400, field);
+      assert.equal(bad.json.code, 'validation_failed', url);
+    }
+    const unreadable = await server.request('POST', '/v1/resolutions', { token: editor, body: '{"slug":', headers: { 'Content-Type': 'application/json' } });
+    assertProblem(assert, unreadable, 400);
+    assert.equal(unreadable.json.code, 'bad_request');
   });
 
   test('a declared body over 1 MiB is refused with 413 before it is read', async () => {
