@@ -87,7 +87,8 @@ static struct db_stmt agency_stmts[] = {
      -1},
     /* used by agencies_patch(): $1 id, $2 body (parent_id an id), $3 the If-Match versions (0 = any) */
     {"agencies_update",
-     "WITH before AS (SELECT agency_json(a, NULL)::text AS j FROM agencies a WHERE a.id = $1::uuid)"
+     "WITH before AS (SELECT agency_json(a, NULL)::text AS j FROM agencies a"
+     "                WHERE a.id = $1::uuid FOR UPDATE)"
      " UPDATE agencies a SET"
      " slug = " AGENCY_SET("slug", "b->>'slug'") ","
      " name = " AGENCY_SET("name", "b->'name'") ","
@@ -96,23 +97,23 @@ static struct db_stmt agency_stmts[] = {
      " parent_id = " AGENCY_SET("parent_id", "(b->>'parent_id')::uuid") ","
      " website = " AGENCY_SET("website", "b->>'website'") ","
      " version = a.version + 1, updated_at = now()"
-     " FROM (SELECT $2::jsonb AS b) x"
+     " FROM (SELECT $2::jsonb AS b) x, before" /* read (and locked) before the update */
      " WHERE a.id = $1::uuid AND " WRITES_VERSION_MATCHES("a")
-     " RETURNING agency_json(a, NULL)::text, a.version, (SELECT j FROM before)",
+     " RETURNING agency_json(a, NULL)::text, a.version, before.j",
      -1},
     /* used by agencies_patch(): is agency $1 the new parent $2 or one of its ancestors? */
     {"agencies_cycle", "SELECT agency_chain_has($2::uuid, $1::uuid)", -1},
     /* used by agencies_archive() / _unarchive(): a repeat is a no-op */
     {"agencies_set_archived",
      "WITH before AS (SELECT agency_json(a, NULL)::text AS j, a.archived_at IS NOT NULL AS was"
-     "                FROM agencies a WHERE a.id = $1::uuid)"
+     "                FROM agencies a WHERE a.id = $1::uuid FOR UPDATE)"
      " UPDATE agencies a SET archived_at = CASE WHEN $2::boolean"
      "   THEN coalesce(a.archived_at, now()) END,"
      " version = a.version + CASE WHEN (a.archived_at IS NOT NULL) = $2::boolean THEN 0 ELSE 1 END,"
      " updated_at = CASE WHEN (a.archived_at IS NOT NULL) = $2::boolean THEN a.updated_at"
      "   ELSE now() END"
-     " WHERE a.id = $1::uuid RETURNING agency_json(a, NULL)::text, a.version,"
-     " (SELECT j FROM before), (SELECT was FROM before) <> $2::boolean",
+     " FROM before WHERE a.id = $1::uuid RETURNING agency_json(a, NULL)::text, a.version,"
+     " before.j, before.was <> $2::boolean",
      -1},
 };
 

@@ -246,7 +246,7 @@ static struct db_stmt rec_stmts[] = {
        $4 sector id; the version moves only when a value changes */
     {"recommendations_update",
      "WITH before AS (SELECT recommendation_json(r, NULL)::text AS j FROM recommendations r"
-     "                WHERE r.id = $1)"
+     "                WHERE r.id = $1 FOR UPDATE)"
      " UPDATE recommendations r SET"
      " sector_id = " REC_NEW_SECTOR ", code = " REC_NEW_CODE ", number = " REC_NEW_NUMBER ","
      " text = " REC_NEW_TEXT ", summary = " REC_NEW_SUMMARY ", target_date = " REC_NEW_TARGET ","
@@ -254,9 +254,9 @@ static struct db_stmt rec_stmts[] = {
      " themes = " REC_NEW_THEMES ", sdgs = " REC_NEW_SDGS ","
      " version = r.version + CASE WHEN " REC_CHANGED " THEN 1 ELSE 0 END,"
      " updated_at = CASE WHEN " REC_CHANGED " THEN now() ELSE r.updated_at END"
-     " FROM (SELECT $2::jsonb AS b) x"
+     " FROM (SELECT $2::jsonb AS b) x, before" /* read (and locked) before the update */
      " WHERE r.id = $1 AND " WRITES_VERSION_MATCHES("r")
-     " RETURNING recommendation_json(r, NULL)::text, r.version, (SELECT j FROM before)",
+     " RETURNING recommendation_json(r, NULL)::text, r.version, before.j",
      -1},
     /* used by recommendations_put_agencies(): the representation before, for the audit trail */
     {"recommendations_before",

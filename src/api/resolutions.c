@@ -86,7 +86,8 @@ static struct db_stmt resolution_stmts[] = {
      -1},
     /* used by resolutions_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any) */
     {"resolutions_update",
-     "WITH before AS (SELECT resolution_json(r, NULL)::text AS j FROM resolutions r WHERE r.id = $1)"
+     "WITH before AS (SELECT resolution_json(r, NULL)::text AS j FROM resolutions r"
+     "                WHERE r.id = $1 FOR UPDATE)"
      " UPDATE resolutions r SET"
      " slug = " RESOLUTION_SET("slug", "b->>'slug'") ","
      " title = " RESOLUTION_SET("title", "b->'title'") ","
@@ -100,21 +101,22 @@ static struct db_stmt resolution_stmts[] = {
      " addressees = " RESOLUTION_SET("addressees", "jsonb_text_array(b->'addressees')") ","
      " organizers = " RESOLUTION_SET("organizers", "jsonb_text_array(b->'organizers')") ","
      " version = r.version + 1, updated_at = now()"
-     " FROM (SELECT $2::jsonb AS b) x"
+     " FROM (SELECT $2::jsonb AS b) x, before" /* read (and locked) before the update */
      " WHERE r.id = $1 AND " WRITES_VERSION_MATCHES("r")
-     " RETURNING resolution_json(r, NULL)::text, r.version, (SELECT j FROM before)",
+     " RETURNING resolution_json(r, NULL)::text, r.version, before.j",
      -1},
     /* used by resolutions_archive() / _unarchive(): a repeat is a no-op */
     {"resolutions_set_archived",
      "WITH before AS (SELECT resolution_json(r, NULL)::text AS j, r.archived_at IS NOT NULL AS was"
-     "                FROM resolutions r WHERE r.id = $1)"
+     "                FROM resolutions r WHERE r.id = $1 FOR UPDATE)"
      " UPDATE resolutions r SET archived_at = CASE WHEN $2::boolean"
      "   THEN coalesce(r.archived_at, now()) END,"
      " version = r.version + CASE WHEN (r.archived_at IS NOT NULL) = $2::boolean THEN 0 ELSE 1 END,"
      " updated_at = CASE WHEN (r.archived_at IS NOT NULL) = $2::boolean THEN r.updated_at"
      "   ELSE now() END"
-     " WHERE r.id = $1 RETURNING resolution_json(r, NULL)::text, r.version, (SELECT j FROM before),"
-     " (SELECT was FROM before) <> $2::boolean",
+     " FROM before WHERE r.id = $1"
+     " RETURNING resolution_json(r, NULL)::text, r.version, before.j,"
+     " before.was <> $2::boolean",
      -1},
 };
 

@@ -97,16 +97,17 @@ static struct db_stmt sector_stmts[] = {
      -1},
     /* used by sectors_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any) */
     {"sectors_update",
-     "WITH before AS (SELECT sector_json(s, NULL)::text AS j FROM sectors s WHERE s.id = $1::uuid)"
+     "WITH before AS (SELECT sector_json(s, NULL)::text AS j FROM sectors s"
+     "                WHERE s.id = $1::uuid FOR UPDATE)"
      " UPDATE sectors s SET"
      " code = " SECTOR_SET("code", "b->>'code'") ","
      " title = " SECTOR_SET("title", "b->'title'") ","
      " position = " SECTOR_SET("position", "(b->>'position')::int") ","
      " participants = " SECTOR_SET("participants", "jsonb_text_array(b->'participants')") ","
      " version = s.version + 1, updated_at = now()"
-     " FROM (SELECT $2::jsonb AS b) x"
+     " FROM (SELECT $2::jsonb AS b) x, before" /* read (and locked) before the update */
      " WHERE s.id = $1::uuid AND " WRITES_VERSION_MATCHES("s")
-     " RETURNING sector_json(s, NULL)::text, s.version, (SELECT j FROM before)",
+     " RETURNING sector_json(s, NULL)::text, s.version, before.j",
      -1},
 };
 

@@ -78,10 +78,11 @@ static struct db_stmt update_stmts[] = {
     /* used by updates_get(): $3 whether retracted bodies are shown */
     {"updates_get",
      "SELECT update_json(u, $2, $3::boolean)::text FROM updates u WHERE u.id = $1::uuid", -1},
-    /* used by updates_retract() */
+    /* used by updates_retract(): locked, so that of concurrent retractions only the first sees
+       the update unretracted (and is audited) */
     {"updates_exists",
      "SELECT update_json(u, NULL, true)::text, u.retracted_at IS NULL FROM updates u"
-     " WHERE u.id = $1::uuid",
+     " WHERE u.id = $1::uuid FOR UPDATE",
      -1},
     {"updates_retract",
      "SELECT update_json(r, NULL, true)::text FROM update_retract($1::uuid, $2::uuid, $3) r"

@@ -91,7 +91,8 @@ static struct db_stmt users_stmts[] = {
      -1},
     /* used by users_patch(): $1 id, $2 body, $3 the If-Match versions (0 = any), $4 agency id */
     {"users_update",
-     "WITH before AS (SELECT user_json(u)::text AS j FROM users u WHERE u.id = $1)"
+     "WITH before AS (SELECT user_json(u)::text AS j FROM users u"
+     "                WHERE u.id = $1 FOR UPDATE)"
      " UPDATE users u SET"
      " name = " USER_SET("name", "b->>'name'") ","
      " email = " USER_SET("email", "b->>'email'") ","
@@ -99,9 +100,9 @@ static struct db_stmt users_stmts[] = {
      " agency_id = " USER_SET("agency_id", "$4::uuid") ","
      " active = " USER_SET("active", "(b->>'active')::boolean") ","
      " version = u.version + 1, updated_at = now()"
-     " FROM (SELECT $2::jsonb AS b) x"
+     " FROM (SELECT $2::jsonb AS b) x, before" /* read (and locked) before the update */
      " WHERE u.id = $1 AND " WRITES_VERSION_MATCHES("u")
-     " RETURNING user_json(u)::text, u.version, (SELECT j FROM before)",
+     " RETURNING user_json(u)::text, u.version, before.j",
      -1},
     /* used by users_me() */
     {"users_me",

@@ -79,6 +79,34 @@ describe('audit trail', () => {
     assert.deepEqual(r.json.items[0].after, imported.json);
   });
 
+  test('concurrent repeats of archive, unarchive and retract are audited once, as the change that took effect', async () => {
+    const editor2 = await server.token('editor');
+    const entries = async (id, action) => (await server.request('GET', `/v1/audit?entity_id=${id}`, { token: admin }))
+      .json.items.filter((e) => e.action === action);
+    const a = (await server.request('POST', '/v1/agencies', {
+      token: editor, body: { slug: 'raced-agency', name: { en: 'Raced' }, kind: 'ministry' } })).json;
+    for (const action of ['archive', 'unarchive']) {
+      const all = await Promise.all(Array.from({ length: 6 }, () =>
+        server.request('POST', `/v1/agencies/${a.id}/${action}`, { token: editor })));
+      assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+      const logged = await entries(a.id, action);
+      assert.equal(logged.length, 1, `${action}: ${logged.length} entries for one change`);
+      assert.equal(logged[0].after.version, logged[0].before.version + 1);
+    }
+    // a recommendation to post on: inserted through the API under the audited resolution
+    const rec = (await server.request('POST', '/v1/recommendations', {
+      token: editor, body: { resolution: 'audited', sector: 'PS', code: 'PS-99', number: 99, text: { en: 'r' } } })).json;
+    const u = (await server.request('POST', `/v1/recommendations/${rec.id}/updates`, { token: editor, body: { body: 'x' } })).json;
+    const tokens = [editor, editor2];
+    const all = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+      server.request('POST', `/v1/updates/${u.id}/retract`, { token: tokens[i % 2], body: { reason: `r${i}` } })));
+    assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    const logged = await entries(u.id, 'retract');
+    assert.equal(logged.length, 1, `${logged.length} retract entries for one retraction`);
+    assert.equal(logged[0].before.retracted, null);
+    assert.equal(logged[0].actor.id, logged[0].after.retracted.by.id, 'the entry names who retracted it');
+  });
+
   test('only admins read it', async () => {
     assertProblem(assert, await server.request('GET', '/v1/audit'), 401);
     assertProblem(assert, await server.request('GET', '/v1/audit', { token: editor }), 403);
