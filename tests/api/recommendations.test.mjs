@@ -692,6 +692,21 @@ describe('history', () => {
       headers: { 'If-None-Match': res.headers.get('etag') } })).status, 304);
   });
 
+  test('a repeated value is no change: the update stays in the timeline, not in the history', async () => {
+    const r = await createRec({ code: 'PS-201', number: 201, text: { en: 'Repeats' } });
+    const a = await addUpdate(r.id, { body: 'assessed', status: 'in_progress', progress: 40, occurred_on: '2022-03-01' });
+    await addUpdate(r.id, { body: 'confirmed', status: 'in_progress', progress: 40, occurred_on: '2022-04-01' });
+    // backdated between them, with the same values as the later one: the later one becomes no change
+    const b = await addUpdate(r.id, { body: 'stalled first', status: 'stalled', occurred_on: '2022-02-01' });
+    const page = await ok(await server.request('GET', `/v1/recommendations/${r.id}/history`));
+    assert.deepEqual(page.items.map((i) => [i.update_id, i.field, i.from, i.to]), [
+      [b.id, 'status', 'not_assessed', 'stalled'],
+      [a.id, 'status', 'stalled', 'in_progress'],
+      [a.id, 'progress', null, 40],
+    ]);
+    assert.equal((await ok(await server.request('GET', `/v1/recommendations/${r.id}/updates`))).items.length, 3);
+  });
+
   test('imported updates have a null actor id', async () => {
     const id = sql(server.db, 'SELECT gen_random_uuid()');
     sql(server.db, `INSERT INTO updates (id, recommendation_id, body, status, occurred_on, source, author_name, created_at)
