@@ -64,10 +64,11 @@ void db_pool_free(struct db_pool *pool);
 void db_abort_all(void);
 
 /**
- * Takes a free connection, waiting at most the pool's wait_ms.
+ * Takes a free connection, waiting at most the pool's wait_ms. Writes (@a write) may hold only
+ * three quarters of the pool (all of it below 4 connections): the rest is kept for reads.
  * @return a borrowed connection to give back with db_pool_release(), or NULL on timeout.
  */
-struct db_conn *db_pool_acquire(struct db_pool *pool);
+struct db_conn *db_pool_acquire(struct db_pool *pool, bool write);
 
 /** Gives @a conn back; an open transaction is rolled back first. NULL is a no-op. */
 void db_pool_release(struct db_pool *pool, struct db_conn *conn);

@@ -13,10 +13,15 @@
 #include <string.h>
 #include <strings.h>
 
+static bool is_read(const struct http_req *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
 struct db_conn *api_db(struct http_req *req, struct http_res *res)
 {
     if (req->db == NULL)
-        req->db = db_pool_acquire(req->app->pool);
+        req->db = db_pool_acquire(req->app->pool, !is_read(req));
     if (req->db == NULL)
         http_problem(req, res, APP_ERR_UNAVAILABLE, "no database connection is free; retry later",
                      NULL);

@@ -33,6 +33,7 @@ struct db_conn {
     char *conninfo;           /* standalone connections only */
     long deadline_ms;
     bool busy;                /* handed out by the pool */
+    bool writer;              /* handed out to a write (counted in the pool's writers) */
     bool in_tx;               /* BEGIN sent and not yet ended */
     bool ever_connected;
     bool prepared[DB_MAX_STMTS];
@@ -50,6 +51,7 @@ struct db_pool {
     char *conninfo;
     long wait_ms, deadline_ms, statement_timeout_ms, lock_timeout_ms;
     int size;
+    int writers, max_writers; /* connections held by writes, and their cap (see db_pool_new) */
     struct db_conn *conns;
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -533,6 +535,9 @@ struct db_pool *db_pool_new(const struct db_pool_options *o)
     struct db_pool *p = xcalloc(1, sizeof *p);
     p->conninfo = xstrdup(o->conninfo);
     p->size = o->size;
+    /* A quarter of the connections (from 4 up) is kept for reads: writes queued on one locked
+     * row wait out the lock timeout holding theirs, and must not make every reader wait too. */
+    p->max_writers = o->size - (o->size >= 4 ? o->size / 4 : 0);
     p->wait_ms = o->wait_ms;
     p->deadline_ms = o->deadline_ms;
     p->statement_timeout_ms = o->statement_timeout_ms;
@@ -566,7 +571,7 @@ void db_pool_free(struct db_pool *p)
     free(p);
 }
 
-struct db_conn *db_pool_acquire(struct db_pool *p)
+struct db_conn *db_pool_acquire(struct db_pool *p, bool write)
 {
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -579,11 +584,12 @@ struct db_conn *db_pool_acquire(struct db_pool *p)
     struct db_conn *found = NULL;
     pthread_mutex_lock(&p->lock);
     for (;;) {
+        bool allowed = !write || p->writers < p->max_writers;
         /* prefer a connection that is already open */
-        for (int i = 0; i < p->size && found == NULL; i++)
+        for (int i = 0; i < p->size && found == NULL && allowed; i++)
             if (!p->conns[i].busy && p->conns[i].pg != NULL)
                 found = &p->conns[i];
-        for (int i = 0; i < p->size && found == NULL; i++)
+        for (int i = 0; i < p->size && found == NULL && allowed; i++)
             if (!p->conns[i].busy)
                 found = &p->conns[i];
         if (found != NULL || atomic_load(&aborting))
@@ -591,8 +597,11 @@ struct db_conn *db_pool_acquire(struct db_pool *p)
         if (pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT)
             break;
     }
-    if (found != NULL)
+    if (found != NULL) {
         found->busy = true;
+        found->writer = write;
+        p->writers += write;
+    }
     pthread_mutex_unlock(&p->lock);
     if (found == NULL)
         atomic_fetch_add(&p->wait_timeouts, 1);
@@ -612,7 +621,10 @@ void db_pool_release(struct db_pool *p, struct db_conn *c)
     conn_clear_error(c);
     pthread_mutex_lock(&p->lock);
     c->busy = false;
-    pthread_cond_signal(&p->freed);
+    p->writers -= c->writer;
+    c->writer = false;
+    /* readers and writers wait on one condition, and a writer may not take what it is woken for */
+    pthread_cond_broadcast(&p->freed);
     pthread_mutex_unlock(&p->lock);
 }
 
