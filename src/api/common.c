@@ -53,6 +53,14 @@ static enum app_err api_db_error(struct http_req *req, struct http_res *res, con
         return http_problem(req, res, APP_ERR_UNAVAILABLE,
                             "the database is busy; retry later", NULL);
     }
+    /* a table, column or function the statements need is missing: the schema is behind (served
+       without --migrate); /readyz says so too, and the next request after a migrate works */
+    if (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0 || strcmp(state, "42883") == 0) {
+        log_msg(LOG_WARN, "statement %s: %s; is the schema migrated? (request %s)", stmt,
+                db_conn_message(c), req->request_id);
+        return http_problem(req, res, APP_ERR_UNAVAILABLE,
+                            "the database schema is not at the latest migration", NULL);
+    }
     log_msg(LOG_ERROR, "statement %s failed: %s %s (request %s)", stmt, state,
             db_conn_message(c), req->request_id);
     return http_problem(req, res, APP_ERR_INTERNAL, "the request could not be completed", NULL);

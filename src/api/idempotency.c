@@ -108,8 +108,10 @@ enum app_err idempotency_check(struct http_req *req, struct http_res *res, const
     db_result_free(r);
     if (!locked) {
         *answered = true;
-        return http_problem(req, res, APP_ERR_CONFLICT,
-                            "a request with this Idempotency-Key is still in progress", NULL);
+        http_problem(req, res, APP_ERR_CONFLICT,
+                     "a request with this Idempotency-Key is still in progress", NULL);
+        http_res_header(res, "Retry-After", "1"); /* its answer is then replayed */
+        return APP_ERR_CONFLICT;
     }
     char *hex = body_hex(req);
     const char *params[] = {req->who.token_id, key, req->method, req->path, hex,

@@ -253,8 +253,15 @@ describe('migrations', () => {
       const r = await server.request('GET', '/readyz');
       assertProblem(assert, r, 503);
       assert.equal(sql(db, "SELECT to_regclass('resolutions') IS NULL"), 't');
+      // the API answers 503 (not 500) while the schema is behind, and works once it is migrated
+      for (const p of ['/v1/resolutions', '/v1/reports/summary']) {
+        const behind = await server.request('GET', p);
+        assertProblem(assert, behind, 503);
+        assert.match(behind.json.detail, /migration/);
+      }
       assert.equal((await runTracker(db, ['migrate'])).code, 0);
       assert.equal((await server.request('GET', '/readyz')).status, 200);
+      assert.equal((await server.request('GET', '/v1/resolutions')).status, 200);
     } finally { await server.stop(); }
   });
 });

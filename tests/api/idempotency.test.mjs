@@ -95,6 +95,7 @@ describe('Idempotency-Key', () => {
     await new Promise((r) => setTimeout(r, 300));
     const second = await server.request('POST', '/v1/resolutions', { token: editor, body: body('idem-7'), headers: { 'Idempotency-Key': 'key-7' } });
     assertProblem(assert, second, 409);
+    assert.equal(second.headers.get('retry-after'), '1');
     assert.equal((await first).status, 201);
     await released;
     const third = await server.request('POST', '/v1/resolutions', { token: editor, body: body('idem-7'), headers: { 'Idempotency-Key': 'key-7' } });
