@@ -259,8 +259,13 @@ static struct db_stmt rec_stmts[] = {
      " RETURNING recommendation_json(r, NULL)::text, r.version, before.j",
      -1},
     /* used by recommendations_put_agencies(): the representation before, for the audit trail */
+    /* used by recommendations_put_agencies(): the representation before, and whether the
+       If-Match versions $2 (NULL when none was sent, 0 for "*") name the current one */
     {"recommendations_before",
-     "SELECT recommendation_json(r, NULL)::text FROM recommendations r WHERE r.id = $1", -1},
+     "SELECT recommendation_json(r, NULL)::text,"
+     "  $2::bigint[] IS NULL OR 0 = ANY($2::bigint[]) OR r.version = ANY($2::bigint[])"
+     " FROM recommendations r WHERE r.id = $1",
+     -1},
     /* used by recommendations_put_agencies() and _patch(): the order of locks that keeps them
        from deadlocking with posts (migrations/0015_report_counts.sql) */
     {"recommendations_lock_counts", "SELECT report_counts_lock($1::uuid)", -1},
@@ -708,7 +713,7 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
     char id[37];
     json_t *body = NULL;
     struct db_result *r = NULL, *before = NULL;
-    char *text = NULL;
+    char *text = NULL, *versions = NULL;
     enum app_err err = api_require_token(req, res);
     if (err == APP_OK)
         err = recommendations_find(req, res, req->params[0], id);
@@ -716,13 +721,21 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
         err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = valid_body(req, res, rec_assign_fields, false, &body);
+    /* If-Match is not required here, but one that is sent is honoured (RFC 9110 13.1.1) */
+    if (err == APP_OK && http_req_header(req, "If-Match") != NULL)
+        err = api_if_match(req, res, &versions);
     if (err != APP_OK)
         goto out;
     text = api_json_text(body);
-    const char *id_param[] = {id};
+    const char *before_params[] = {id, versions};
     if ((err = lock_counts(req, res, id)) != APP_OK ||
-        (err = api_exec(req, res, &rec_stmts[STMT_BEFORE], 1, id_param, &before)) != APP_OK)
+        (err = api_exec(req, res, &rec_stmts[STMT_BEFORE], 2, before_params, &before)) != APP_OK)
         goto out;
+    if (db_result_rows(before) == 1 && strcmp(db_result_value(before, 0, 1), "t") != 0) {
+        err = http_problem(req, res, APP_ERR_PRECONDITION,
+                           "If-Match does not match the current representation", NULL);
+        goto out;
+    }
     const char *params[] = {id, text};
     err = api_exec(req, res, &rec_stmts[STMT_ASSIGN], 2, params, &r);
     if (err == APP_OK)
@@ -736,6 +749,7 @@ out:
     db_result_free(before);
     db_result_free(r);
     free(text);
+    free(versions);
     json_decref(body);
     return err;
 }

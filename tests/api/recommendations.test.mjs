@@ -433,6 +433,22 @@ describe('agency assignments', () => {
     assert.deepEqual(afterwards, before);
   });
 
+  test('If-Match is not needed, but one that is sent is honoured: stale 412, current or * 200', async () => {
+    await ok(await put(rec.id, { lead: null, supporting: [] }));
+    const cur = await server.request('GET', `/v1/recommendations/${rec.id}`);
+    const etag = cur.headers.get('etag');
+    const body = { lead: 'mchs', supporting: [] };
+    const send = (tag) => server.request('PUT', `/v1/recommendations/${rec.id}/agencies`, { token: editor, body, headers: { 'If-Match': tag } });
+    assertProblem(assert, await send(`"${cur.json.version + 7}-00"`), 412);
+    assertProblem(assert, await send(`W/${etag}`), 412);
+    assert.deepEqual(await ok(await server.request('GET', `/v1/recommendations/${rec.id}`)), cur.json, 'a refused PUT wrote');
+    const done = await send(etag);
+    assert.equal(done.status, 200, done.text);
+    assert.equal(done.json.version, cur.json.version + 1);
+    assertProblem(assert, await send(etag), 412); // the tag the change made stale
+    assert.equal((await send('*')).status, 200);
+  });
+
   test('401, 404, 403', async () => {
     assertProblem(assert, await server.request('PUT', `/v1/recommendations/${rec.id}/agencies`, { body: { lead: null, supporting: [] } }), 401);
     assertProblem(assert, await put(UNKNOWN, { lead: null, supporting: [] }), 404);
