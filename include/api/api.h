@@ -123,10 +123,11 @@ enum app_err api_query_one(struct http_req *req, struct http_res *res, const cha
                            const char **value);
 
 /**
- * Reads If-Match for a PATCH: missing → 428; no tag of a version → 412.
+ * Reads If-Match for a write on resource @a id: missing → 428; no tag of a version of @a id → 412.
  * @param[out] versions the versions it names as a bigint[] literal ("{0}" for "*"); free()
  */
-enum app_err api_if_match(struct http_req *req, struct http_res *res, char **versions);
+enum app_err api_if_match(struct http_req *req, struct http_res *res, const char *id,
+                          char **versions);
 
 /** Decodes the `cursor` parameter against @a shape (see cursor.h); 400 naming `cursor`. */
 enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *cursor,

@@ -2,9 +2,11 @@
  * @file etag.h
  * @brief Entity tags: computing them and matching If-None-Match / If-Match.
  *
- * Single resources carry "<version>-<hash>" so that If-Match can accept the tag of any
- * language representation of the current version; lists carry a hash of the bytes; reports a
- * weak tag over the report without generated_at.
+ * Single resources carry "<version>-<mark><hash>": the mark names the resource and its version
+ * (so If-Match accepts the tag of any language representation of the current version, and no
+ * made-up tag or another resource's), the hash the bytes sent (so If-None-Match sees any change,
+ * of an embedded agency's name too). Lists carry a hash of the bytes; reports a weak tag over
+ * the report without generated_at.
  */
 #ifndef HTTP_ETAG_H
 #define HTTP_ETAG_H
@@ -19,8 +21,8 @@ uint64_t etag_hash(const char *data, size_t len);
 /** @return a new strong tag "\"<hash>\"" (or weak W/"..." when @a weak); free(). */
 char *etag_for_bytes(const char *data, size_t len, bool weak);
 
-/** @return a new tag "\"<version>-<hash>\"" for a versioned resource; free(). */
-char *etag_for_version(long long version, const char *data, size_t len);
+/** @return a new tag "\"<version>-<mark><hash>\"" for version @a version of resource @a id; free(). */
+char *etag_for_version(const char *id, long long version, const char *data, size_t len);
 
 /**
  * Does an If-None-Match header value match @a etag? Weak comparison (RFC 9110 13.1.2):
@@ -32,11 +34,11 @@ bool etag_none_match(const char *header, const char *etag);
 #define ETAG_MAX_IF_MATCH 16
 
 /**
- * Reads every version an If-Match list names (RFC 9110 13.1.1: the request goes ahead when ANY
- * listed strong tag is current; a weak tag never matches), as a PostgreSQL array literal for a
- * bigint[] parameter.
+ * Reads every version an If-Match list names for resource @a id (RFC 9110 13.1.1: the request
+ * goes ahead when ANY listed strong tag is current; a weak tag, a tag of another resource and a
+ * made-up one never match), as a PostgreSQL array literal for a bigint[] parameter.
  * @return a new "{7,12}" ("{0}" for "*"; free()), or NULL when no tag names a version
  */
-char *etag_if_match_versions(const char *header);
+char *etag_if_match_versions(const char *header, const char *id);
 
 #endif

@@ -127,6 +127,22 @@ enum app_err api_exec_script(struct http_req *req, struct http_res *res, const c
     return api_db_status(req, res, db_exec_script(req->db, sql), sql);
 }
 
+/* The id a single resource's JSON opens with ({"id" : "<uuid>", ...}, as PostgreSQL's
+ * json_build_object writes it); NULL when it does not. */
+static const char *representation_id(const char *body, char out[37])
+{
+    static const char *const openings[] = {"{\"id\" : \"", "{\"id\":\""};
+    for (size_t i = 0; i < sizeof openings / sizeof *openings; i++) {
+        size_t n = strlen(openings[i]);
+        if (strncmp(body, openings[i], n) == 0 && strlen(body) >= n + 36 && body[n + 36] == '"') {
+            memcpy(out, body + n, 36);
+            out[36] = '\0';
+            return jsonx_is_uuid(out) ? out : NULL;
+        }
+    }
+    return NULL;
+}
+
 enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned status,
                            struct db_result *r, int version_col, const char *not_found)
 {
@@ -137,8 +153,9 @@ enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned 
     http_res_body(res, status, "application/json", body, len);
     if (version_col >= 0) {
         long long version = strtoll(db_result_value(r, 0, version_col), NULL, 10);
+        char id[37];
         free(res->etag);
-        res->etag = etag_for_version(version, body, len);
+        res->etag = etag_for_version(representation_id(body, id), version, body, len);
     }
     return APP_OK;
 }
@@ -374,13 +391,14 @@ enum app_err api_require_token(struct http_req *req, struct http_res *res)
     return http_problem(req, res, APP_ERR_UNAUTHORIZED, "this request needs a bearer token", NULL);
 }
 
-enum app_err api_if_match(struct http_req *req, struct http_res *res, char **versions)
+enum app_err api_if_match(struct http_req *req, struct http_res *res, const char *id,
+                          char **versions)
 {
     const char *h = http_req_header(req, "If-Match");
     if (h == NULL)
         return http_problem(req, res, APP_ERR_PRECONDITION_REQ,
                             "send If-Match with the ETag of the current representation", NULL);
-    *versions = etag_if_match_versions(h);
+    *versions = etag_if_match_versions(h, id);
     if (*versions == NULL)
         return http_problem(req, res, APP_ERR_PRECONDITION,
                             "If-Match does not match the current representation", NULL);

@@ -723,7 +723,7 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
         err = valid_body(req, res, rec_assign_fields, false, &body);
     /* If-Match is not required here, but one that is sent is honoured (RFC 9110 13.1.1) */
     if (err == APP_OK && http_req_header(req, "If-Match") != NULL)
-        err = api_if_match(req, res, &versions);
+        err = api_if_match(req, res, id, &versions);
     if (err != APP_OK)
         goto out;
     text = api_json_text(body);

@@ -276,15 +276,10 @@ static enum app_err updates_validate(struct http_req *req, struct http_res *res,
  * absent); 412 when no tag names a version. */
 static enum app_err updates_if_match(struct http_req *req, struct http_res *res, char **versions)
 {
-    const char *h = http_req_header(req, "If-Match");
     *versions = NULL;
-    if (h == NULL)
+    if (http_req_header(req, "If-Match") == NULL)
         return APP_OK;
-    *versions = etag_if_match_versions(h);
-    if (*versions == NULL)
-        return http_problem(req, res, APP_ERR_PRECONDITION,
-                            "If-Match does not match the recommendation's current version", NULL);
-    return APP_OK;
+    return api_if_match(req, res, req->params[0], versions);
 }
 
 static const char *updates_role_text(enum auth_role role)

@@ -52,7 +52,7 @@ enum app_err writes_patch(struct http_req *req, struct http_res *res, json_t *bo
                           const struct write_patch *w)
 {
     char *versions = NULL;
-    enum app_err err = api_if_match(req, res, &versions);
+    enum app_err err = api_if_match(req, res, w->id, &versions);
     if (err != APP_OK)
         return err;
     char *text = api_json_text(body);

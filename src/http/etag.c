@@ -23,9 +23,21 @@ char *etag_for_bytes(const char *data, size_t len, bool weak)
                      (unsigned long long)etag_hash(data, len));
 }
 
-char *etag_for_version(long long version, const char *data, size_t len)
+/* 32 bits naming the resource @a id (case-insensitive: a path may spell a UUID in capitals) at
+ * @a version: an If-Match tag is current only if it carries them. */
+static unsigned long resource_mark(const char *id, long long version)
 {
-    return xasprintf("\"%lld-%08llx\"", version,
+    char text[80];
+    int n = snprintf(text, sizeof text, "%s:%lld", id ? id : "", version);
+    for (int i = 0; i < n && i < (int)sizeof text; i++)
+        text[i] = (char)tolower((unsigned char)text[i]);
+    size_t len = n < (int)sizeof text ? (size_t)n : sizeof text - 1;
+    return (unsigned long)(etag_hash(text, len) & 0xffffffffUL);
+}
+
+char *etag_for_version(const char *id, long long version, const char *data, size_t len)
+{
+    return xasprintf("\"%lld-%08lx%08llx\"", version, resource_mark(id, version),
                      (unsigned long long)(etag_hash(data, len) & 0xffffffffULL));
 }
 
@@ -78,7 +90,22 @@ bool etag_none_match(const char *header, const char *etag)
     return false;
 }
 
-char *etag_if_match_versions(const char *header)
+/* The version a strong tag "<version>-<mark><hash>" of resource @a id names; -1 for another
+ * resource's tag, a made-up one or any other text. */
+static long long tag_version(const char *tag, size_t len, const char *id)
+{
+    if (len < 4 || tag[0] != '"' || !isdigit((unsigned char)tag[1]))
+        return -1;
+    char *end = NULL;
+    long long v = strtoll(tag + 1, &end, 10);
+    if (end == NULL || *end != '-' || v <= 0 || (size_t)(end - tag) + 18 != len)
+        return -1;
+    char mark[9];
+    snprintf(mark, sizeof mark, "%08lx", resource_mark(id, v));
+    return strncmp(end + 1, mark, 8) == 0 ? v : -1;
+}
+
+char *etag_if_match_versions(const char *header, const char *id)
 {
     char list[ETAG_MAX_IF_MATCH * 21 + 3] = "{";
     size_t used = 1;
@@ -92,12 +119,8 @@ char *etag_if_match_versions(const char *header)
             v = -1;
         else if (len == 1 && tag[0] == '*')
             v = 0;
-        else if (len >= 4 && tag[0] == '"' && isdigit((unsigned char)tag[1])) {
-            char *end = NULL;
-            v = strtoll(tag + 1, &end, 10);
-            if (end == NULL || *end != '-' || v <= 0)
-                v = -1;
-        }
+        else
+            v = tag_version(tag, len, id);
         if (v < 0)
             continue;
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%lld", count ? "," : "", v);

@@ -425,7 +425,8 @@ describe('users and tokens', () => {
     const second = await write('POST', `/v1/users/${acct.user.id}/tokens`, admin, { name: 'second' });
     secrets.push(second.json.token);
     assert.equal((await server.request('GET', '/v1/me', { token: acct.token })).status, 200);
-    const off = await write('PATCH', `/v1/users/${acct.user.id}`, admin, { active: false }, { 'If-Match': `"${acct.user.version}-x"` });
+    const tag = (await server.request('GET', `/v1/users/${acct.user.id}`, { token: admin })).headers.get('etag');
+    const off = await write('PATCH', `/v1/users/${acct.user.id}`, admin, { active: false }, { 'If-Match': tag });
     assert.equal(off.status, 200, off.text);
     assert.equal(off.json.active, false);
     for (const tok of [acct.token, second.json.token]) {

@@ -6,8 +6,8 @@
  * harness builds the tags the server would send for it (versioned, strong and weak).
  * Checks: If-Match reads nothing or a bigint[] literal of at most ETAG_MAX_IF_MATCH versions, 0
  * ("*") or positive; a tag matches itself, and its weak form, in If-None-Match; If-Match gives
- * back the version of a versioned tag, also at the end of a short enough list of other tags; a
- * tag appended to a well-formed list still matches.
+ * back the version of a versioned tag (and nothing for another resource), also at the end of a
+ * short enough list of other tags; a tag appended to a well-formed list still matches.
  */
 #include "fuzz.h"
 
@@ -15,6 +15,8 @@
 
 #include "core/xalloc.h"
 #include "http/etag.h"
+
+#define FUZZ_ID "3f2504e0-4f89-11d3-9a0c-0305e82c3301" /* the resource the tags are of */
 
 /* The version a representation carries: positive, from its first bytes. */
 static long long version_of(const char *rep, size_t len)
@@ -92,21 +94,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rep = nl + 1;
         rep_len = strlen(rep);
     }
-    char *got = etag_if_match_versions(header);
+    char *got = etag_if_match_versions(header, FUZZ_ID);
     int named = versions_count(got);
     FUZZ_CHECK(!etag_none_match(header, NULL) && !etag_none_match(NULL, header));
 
     long long version = version_of(rep, rep_len);
-    char *versioned = etag_for_version(version, rep, rep_len);
+    char *versioned = etag_for_version(FUZZ_ID, version, rep, rep_len);
     char *strong = etag_for_bytes(rep, rep_len, false);
     char *weak = etag_for_bytes(rep, rep_len, true);
-    char *alone = etag_if_match_versions(versioned);
+    char *alone = etag_if_match_versions(versioned, FUZZ_ID);
+    /* the tag names its resource: for another one it names nothing */
+    char *elsewhere = etag_if_match_versions(versioned, "0f8fad5b-d9cb-469f-a165-70867728950e");
+    FUZZ_CHECK(elsewhere == NULL);
     char *expected = xasprintf("{%lld}", version);
     FUZZ_CHECK(alone != NULL && strcmp(alone, expected) == 0);
     if (well_formed_list(header) && named < ETAG_MAX_IF_MATCH) {
         /* appended to a list that leaves room, the version is the last one read */
         char *list = xasprintf("%s, %s", header, versioned);
-        char *v = etag_if_match_versions(list);
+        char *v = etag_if_match_versions(list, FUZZ_ID);
         char *tail = xasprintf("%c%lld}", named ? ',' : '{', version);
         FUZZ_CHECK(v != NULL && strlen(v) >= strlen(tail) &&
                    strcmp(v + strlen(v) - strlen(tail), tail) == 0);
@@ -116,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(expected);
     free(alone);
+    free(elsewhere);
     free(got);
     check_tag(header, versioned);
     check_tag(header, strong);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ID "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+
 static void test_shapes(void **state)
 {
     (void)state;
@@ -21,8 +23,9 @@ static void test_shapes(void **state)
     assert_memory_equal(weak, "W/\"", 3);
     assert_string_equal(weak + 2, strong);
     assert_string_not_equal(strong, other);
-    char *v = etag_for_version(42, "abc", 3);
+    char *v = etag_for_version(ID, 42, "abc", 3);
     assert_memory_equal(v, "\"42-", 4);
+    assert_int_equal(strlen(v), strlen("\"42-") + 16 + 1);
     free(strong);
     free(weak);
     free(other);
@@ -45,7 +48,7 @@ static void test_none_match(void **state)
 
 static void assert_versions(const char *header, const char *expected)
 {
-    char *got = etag_if_match_versions(header);
+    char *got = etag_if_match_versions(header, ID);
     if (expected == NULL)
         assert_null(got);
     else
@@ -53,26 +56,54 @@ static void assert_versions(const char *header, const char *expected)
     free(got);
 }
 
+/* The tag the service gives version @a v of resource ID (with any representation's hash). */
+static char *tag_of(long long v, const char *representation)
+{
+    return etag_for_version(ID, v, representation, strlen(representation));
+}
+
 static void test_if_match_versions(void **state)
 {
     (void)state;
-    assert_versions("\"7-0badc0de\"", "{7}");
-    assert_versions("\"5-aa\", \"x\", \"9-bb\"", "{5,9}");
+    char *t7 = tag_of(7, "{\"title\": \"en\"}"), *t7ru = tag_of(7, "{\"title\": \"ru\"}");
+    char *t5 = tag_of(5, "x"), *t9 = tag_of(9, "y");
+    char header[512];
+    assert_versions(t7, "{7}");
+    assert_versions(t7ru, "{7}"); /* another language's representation of the same version */
+    snprintf(header, sizeof header, "%s, \"x\", %s", t5, t9);
+    assert_versions(header, "{5,9}");
     /* If-Match compares strongly: a weak tag never matches, even of the current version */
-    assert_versions("\"5-aa\", W/\"9-bb\"", "{5}");
-    assert_versions("W/\"9-bb\"", NULL);
+    snprintf(header, sizeof header, "%s, W/%s", t5, t9);
+    assert_versions(header, "{5}");
+    snprintf(header, sizeof header, "W/%s", t9);
+    assert_versions(header, NULL);
     assert_versions("*", "{0}");
-    assert_versions("\"abc\", \"0-ab\", \"-1-ab\", 7-ab", NULL);
+    /* made up, or another resource's tag of the same version: no match */
+    assert_versions("\"7-0000000000000000\"", NULL);
+    assert_versions("\"7-zzzz\", \"7-1\", \"abc\", \"0-ab\", \"-1-ab\", 7-ab", NULL);
+    char *other = etag_for_version("0f8fad5b-d9cb-469f-a165-70867728950e", 7, "x", 1);
+    assert_versions(other, NULL);
+    /* the id's case does not matter (a path may spell it in capitals) */
+    char *upper = etag_for_version("3F2504E0-4F89-11D3-9A0C-0305E82C3301", 7, "x", 1);
+    assert_versions(upper, "{7}");
     assert_versions("", NULL);
-    assert_versions("\"99999999999999999999999-ab\"", "{9223372036854775807}");
     /* a list longer than ETAG_MAX_IF_MATCH: the first ones count */
-    char many[256] = "";
-    for (int i = 1; i <= ETAG_MAX_IF_MATCH + 4; i++)
-        snprintf(many + strlen(many), sizeof many - strlen(many), "%s\"%d-a\"", i > 1 ? "," : "", i);
-    char *got = etag_if_match_versions(many);
+    char many[2048] = "";
+    for (int i = 1; i <= ETAG_MAX_IF_MATCH + 4; i++) {
+        char *t = tag_of(i, "a");
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s%s", i > 1 ? "," : "", t);
+        free(t);
+    }
+    char *got = etag_if_match_versions(many, ID);
     assert_non_null(got);
     assert_non_null(strstr(got, ",16}"));
     free(got);
+    free(t7);
+    free(t7ru);
+    free(t5);
+    free(t9);
+    free(other);
+    free(upper);
 }
 
 int main(void)
