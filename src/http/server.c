@@ -39,6 +39,7 @@ struct req_ctx {
     long long started_us;
     size_t route_index;
     bool rejected; /* answered on the first call (framing, declared size) */
+    size_t streamed; /* bytes of a streamed answer sent so far (for the access log) */
 };
 
 static long long now_us(void)
@@ -303,8 +304,10 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     struct req_ctx *ctx = cls;
     long n = ctx->res.stream(ctx->res.stream_cls, buf, max);
-    if (n > 0)
+    if (n > 0) {
+        ctx->streamed += (size_t)n;
         return (ssize_t)n;
+    }
     return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
@@ -428,7 +431,8 @@ static void access_log(const struct req_ctx *ctx, unsigned status, long long mic
     json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:I, s:s}", "time", now,
                              "level", "info", "msg", "request", "method", ctx->method, "route",
                              route ? json_string(route) : json_null(), "status", (int)status,
-                             "bytes", (json_int_t)ctx->res.body_len, "us", (json_int_t)micros,
+                             "bytes", (json_int_t)(ctx->res.body_len + ctx->streamed),
+                             "us", (json_int_t)micros,
                              "request_id", ctx->req.request_id);
     if (line == NULL)
         return;
@@ -439,18 +443,35 @@ static void access_log(const struct req_ctx *ctx, unsigned status, long long mic
     json_decref(line);
 }
 
+/* What a request that ended before any answer counts as in the log and the metrics: the
+ * client's doing (408 for a body that stopped coming, 499 for a client that went away, as
+ * nginx logs it) is not a server error. */
+static unsigned unanswered_status(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+        case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+            return 408;
+        case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        case MHD_REQUEST_TERMINATED_READ_ERROR:
+            return 499;
+        case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+            return 503;
+        default:
+            return 500;
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
-    (void)toe;
     struct http_server *srv = cls;
     struct req_ctx *ctx = *con_cls;
     if (ctx == NULL)
         return;
     *con_cls = NULL;
     long long micros = now_us() - ctx->started_us;
-    unsigned status = ctx->res.status ? ctx->res.status : 500;
+    unsigned status = ctx->res.status ? ctx->res.status : unanswered_status(toe);
     access_log(ctx, status, micros);
     metrics_observe(srv->app->metrics, ctx->route_index, status, micros);
     http_res_cleanup(&ctx->res);

@@ -215,6 +215,26 @@ describe('HTTP core', () => {
     assert.ok(!server.logs.join('\n').includes(secret));
     assert.ok(!server.logs.join('\n').includes(editor));
   });
+
+  test('the access log counts a streamed answer\'s bytes, and a request left unfinished by its client is no 500', async () => {
+    const csv = await server.request('GET', '/v1/agencies?format=csv', { headers: { 'X-Request-Id': 'log-csv-1' } });
+    assert.equal(csv.status, 200);
+    await sleep(100);
+    const entry = (id) => server.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === id);
+    assert.equal(entry('log-csv-1').bytes, Buffer.byteLength(csv.text));
+    const idle = await startServer({ env: { TRACKER_IDLE_TIMEOUT_S: '1' } });
+    try {
+      // half a body, then silence: closed at the idle timeout, logged 408
+      await rawRequest(idle.port, 'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nX-Request-Id: log-stalled-1\r\n'
+        + 'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"slug":', 3000);
+      await sleep(200);
+      const stalled = idle.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === 'log-stalled-1');
+      assert.ok(stalled, 'no access log line');
+      assert.equal(stalled.status, 408);
+      const metrics = (await idle.request('GET', '/metrics')).text;
+      assert.doesNotMatch(metrics, /status="500"/);
+    } finally { await idle.stop(); }
+  });
 });
 
 describe('migrations', () => {
