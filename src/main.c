@@ -146,22 +146,32 @@ static int cli_exit(enum cli_parse_result r)
     return r == CLI_HELPED ? 0 : EXIT_USAGE;
 }
 
-static enum log_level level_from(const char *name)
+/* @return false for a name that is no level (a typo must not silently log at another level) */
+static bool level_from(const char *name, enum log_level *out)
 {
-    if (strcmp(name, "debug") == 0)
-        return LOG_DEBUG;
-    if (strcmp(name, "warn") == 0)
-        return LOG_WARN;
-    if (strcmp(name, "error") == 0)
-        return LOG_ERROR;
-    return LOG_INFO;
+    static const struct {
+        const char *name;
+        enum log_level level;
+    } levels[] = {{"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}};
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++)
+        if (strcmp(name, levels[i].name) == 0) {
+            *out = levels[i].level;
+            return true;
+        }
+    return false;
 }
 
 static bool load_config(struct config *cfg, char *err, size_t errlen)
 {
     if (!cfg_load(cfg, true, err, errlen))
         return false;
-    log_set_level(level_from(cfg->log_level));
+    enum log_level level;
+    if (!level_from(cfg->log_level, &level)) {
+        snprintf(err, errlen, "invalid configuration: TRACKER_LOG_LEVEL must be debug, info, warn or error");
+        cfg_cleanup(cfg);
+        return false;
+    }
+    log_set_level(level);
     return true;
 }
 

@@ -146,4 +146,12 @@ describe('tracker import: one line whatever the bundle holds', () => {
     }));
     assertRefused(await runTracker(db, ['import', file]), 1, /invalid bundle: \/resolution\/bad member/, 'newline member');
   });
+
+  test('a bad setting is a failed command, named on one line (a log level typo too)', async () => {
+    const db = createDatabase();
+    for (const [env, name] of [['TRACKER_LOG_LEVEL=loud', 'TRACKER_LOG_LEVEL'], ['TRACKER_PORT=abc', 'TRACKER_PORT']]) {
+      const r = await runShell(db, `${env} exec "$0" migrate`);
+      assertRefused(r, 1, new RegExp(`invalid configuration: ${name}`), env);
+    }
+  });
 });
