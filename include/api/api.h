@@ -89,9 +89,6 @@ enum app_err api_lang(struct http_req *req, struct http_res *res, const char **l
 /** Is @a s a slug (^[a-z0-9]+(-[a-z0-9]+)*$, at most 80 characters)? */
 bool api_is_slug(const char *s);
 
-/** Is @a s a language tag (^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$)? */
-bool api_is_lang(const char *s);
-
 /**
  * Runs a list statement and answers its page: PostgreSQL's JSON `{"items": [...],
  * "next_cursor": ...}` in column 0 and the next cursor (or NULL) in column 1, with the

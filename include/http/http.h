@@ -54,6 +54,7 @@ struct http_req {
     bool body_too_large;         /* a chunked body ran past the limit */
     struct app *app;
     char request_id[129];
+    char lang[64];               /* ?lang as read by api_lang(), primary subtag in lower case */
     struct auth_principal who;
     struct db_conn *db;          /* acquired on first use, released by the dispatcher */
     bool db_lost;                /* a database call found the connection broken */

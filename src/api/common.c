@@ -306,19 +306,26 @@ enum app_err api_page_params(struct http_req *req, struct http_res *res, int *li
     return APP_OK;
 }
 
-bool api_is_lang(const char *s)
-{
-    return jsonx_is_lang(s);
-}
-
 enum app_err api_lang(struct http_req *req, struct http_res *res, const char **lang)
 {
-    *lang = http_req_query(req, "lang");
-    if (*lang == NULL)
+    const char *given = http_req_query(req, "lang");
+    *lang = NULL;
+    if (given == NULL)
         return APP_OK;
-    if (http_req_query_count(req, "lang") > 1 || !api_is_lang(*lang))
+    size_t n = strlen(given);
+    bool ok = http_req_query_count(req, "lang") == 1 && n < sizeof req->lang;
+    if (ok) {
+        /* tags ignore case (RFC 5646): the primary subtag is read in lower case, as keys store
+           it; the subtags after it are matched without regard to case by loc() */
+        memcpy(req->lang, given, n + 1);
+        for (char *c = req->lang; *c != '\0' && *c != '-'; c++)
+            *c = (char)tolower((unsigned char)*c);
+        ok = jsonx_is_lang(req->lang);
+    }
+    if (!ok)
         return http_problem_field(req, res, APP_ERR_INVALID, "lang is not a language tag",
                                   "lang", "must be a language tag such as en, ru or ru-KG");
+    *lang = req->lang;
     return APP_OK;
 }
 

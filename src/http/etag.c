@@ -91,11 +91,12 @@ bool etag_none_match(const char *header, const char *etag)
 }
 
 /* The version a strong tag "<version>-<mark><hash>" of resource @a id names; -1 for another
- * resource's tag, a made-up one or any other text. */
+ * resource's tag, one without the resource's mark or any other text. The hash is not compared:
+ * it is of one language's representation, and any language's tag of the version matches. */
 static long long tag_version(const char *tag, size_t len, const char *id)
 {
-    if (len < 4 || tag[0] != '"' || !isdigit((unsigned char)tag[1]))
-        return -1;
+    if (len < 4 || tag[0] != '"' || !isdigit((unsigned char)tag[1]) || tag[1] == '0')
+        return -1; /* the service writes no leading zero */
     char *end = NULL;
     long long v = strtoll(tag + 1, &end, 10);
     if (end == NULL || *end != '-' || v <= 0 || (size_t)(end - tag) + 18 != len)

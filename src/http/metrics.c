@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 406, 409,
-                                    412, 413, 415, 422, 428, 500, 503, 504, 0};
+static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 406, 408, 409,
+                                    412, 413, 415, 422, 428, 431, 499, 500, 503, 504, 0};
 #define NSTATUS (sizeof statuses / sizeof statuses[0]) /* the last slot counts any other */
 
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,

@@ -175,6 +175,19 @@ static const char *text_problem(json_t *v, long long max)
     return NULL;
 }
 
+/* Does @a obj hold another key equal to @a key but for case, sorting before it? (Language tags
+ * ignore case, so ?lang could not tell "ru-KG" from "ru-kg"; the later one is named.) */
+static bool has_case_twin(json_t *obj, const char *key)
+{
+    const char *other;
+    json_t *value;
+    json_object_foreach(obj, other, value) {
+        if (strcasecmp(other, key) == 0 && strcmp(other, key) < 0)
+            return true;
+    }
+    return false;
+}
+
 static void check_localized(json_t *v, const char *ptr, json_t *errors)
 {
     if (!json_is_object(v) || json_object_size(v) == 0) {
@@ -186,6 +199,8 @@ static void check_localized(json_t *v, const char *ptr, json_t *errors)
     json_object_foreach(v, lang, text) {
         if (!jsonx_is_lang(lang))
             jsonx_error(errors, ptr, lang, "is not a language tag");
+        else if (has_case_twin(v, lang))
+            jsonx_error(errors, ptr, lang, "names the language of another key (tags ignore case)");
         else {
             const char *why = text_problem(text, 0);
             if (why != NULL)

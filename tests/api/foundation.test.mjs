@@ -233,6 +233,7 @@ describe('HTTP core', () => {
       assert.equal(stalled.status, 408);
       const metrics = (await idle.request('GET', '/metrics')).text;
       assert.doesNotMatch(metrics, /status="500"/);
+      assert.match(metrics, /tracker_http_requests_total\{route="unmatched",status="408"\} 1/);
     } finally { await idle.stop(); }
   });
 });

@@ -242,30 +242,37 @@ describe('database connection faults', () => {
 
   scenario('writes queued on one locked row leave reads their connections', async (t, rec) => {
     const url = sharedDb();
-    // writes wait on the lock for longer than the test reads (the default pool: 8 connections)
-    const { server, token, recs, target } = await bootstrap(url, { TRACKER_LOCK_TIMEOUT_MS: '8000' });
+    // the writes wait on the lock (and its 5 s) without timing out (the default pool: 8 connections)
+    const { server, token, recs, target } = await bootstrap(url, {
+      TRACKER_LOCK_TIMEOUT_MS: '20000', TRACKER_STATEMENT_TIMEOUT_MS: '20000', TRACKER_QUERY_DEADLINE_MS: '20000' });
     const holder = spawn('psql', [url, '-Xq', '-c', `BEGIN; SELECT 1 FROM recommendations WHERE id = '${recs[0]}'
       FOR UPDATE; SELECT pg_sleep(5); COMMIT;`], { stdio: 'ignore' });
     const released = new Promise((resolve) => holder.on('exit', resolve));
-    const held = await until(async () => (await psqlAsync(url, `SELECT count(*) FROM pg_stat_activity
-      WHERE state = 'active' AND query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()`)) === '1', 5000, 20);
-    assert.ok(held, 'the row lock was not taken');
-    const writes = Array.from({ length: 12 }, (_, i) => call(target, 'POST', `/v1/recommendations/${recs[0]}/updates`,
-      { token, body: { body: `queued ${i}` }, timeout: 20000 }));
-    const queued = await until(async () => (await lockWaiters(url)).length >= 6, 5000, 20);
-    assert.ok(queued, 'the writes did not queue on the lock');
-    const reads = [];
-    for (let i = 0; i < 30; i++) reads.push(await call(target, 'GET', `/v1/recommendations/${recs[1 + (i % 10)]}`));
-    const ms = reads.map((r) => r.ms);
-    rec.figures = { writes_waiting: (await lockWaiters(url)).length, read_p50_ms: Math.round(percentile(ms, 50)),
-      read_max_ms: Math.round(Math.max(...ms)) };
-    assert.deepEqual([...new Set(reads.map((r) => r.status))], [200], 'a read was refused while writes waited');
-    assert.ok(Math.max(...ms) < 1000, `a read waited ${Math.round(Math.max(...ms))} ms for a connection`);
-    await released;
-    const done = await Promise.all(writes);
-    // the queued writes land once the lock is gone; those that found no writer's connection are 503
-    assert.ok(done.every((w) => [201, 503].includes(w.status)), JSON.stringify(done.map((w) => w.status)));
-    assert.ok(done.filter((w) => w.status === 201).length >= 6);
-    await assertAliveAndStop(assert, server);
+    try {
+      const held = await until(async () => (await psqlAsync(url, `SELECT count(*) FROM pg_stat_activity
+        WHERE state = 'active' AND query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()`)) === '1', 5000, 20);
+      assert.ok(held, 'the row lock was not taken');
+      const writes = Array.from({ length: 12 }, (_, i) => call(target, 'POST', `/v1/recommendations/${recs[0]}/updates`,
+        { token, body: { body: `queued ${i}` }, timeout: 30000 }));
+      const queued = await until(async () => (await lockWaiters(url)).length >= 6, 5000, 20);
+      assert.ok(queued, 'the writes did not queue on the lock');
+      const reads = [];
+      for (let i = 0; i < 30; i++) reads.push(await call(target, 'GET', `/v1/recommendations/${recs[1 + (i % 10)]}`));
+      const ms = reads.map((r) => r.ms);
+      rec.figures = { writes_waiting: (await lockWaiters(url)).length, read_p50_ms: Math.round(percentile(ms, 50)),
+        read_max_ms: Math.round(Math.max(...ms)) };
+      assert.deepEqual([...new Set(reads.map((r) => r.status))], [200], 'a read was refused while writes waited');
+      assert.ok(Math.max(...ms) < 1000, `a read waited ${Math.round(Math.max(...ms))} ms for a connection`);
+      await released;
+      const done = await Promise.all(writes);
+      // the queued writes land once the lock is gone; those that found no writer's connection are 503
+      const statuses = JSON.stringify(done.map((w) => w.status));
+      assert.ok(done.every((w) => [201, 503].includes(w.status)), statuses);
+      assert.ok(done.filter((w) => w.status === 201).length >= 6, statuses);
+      await assertAliveAndStop(assert, server);
+    } finally {
+      holder.kill();
+      if (server.proc.exitCode === null && server.proc.signalCode === null) await server.stop();
+    }
   });
 });

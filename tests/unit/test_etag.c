@@ -80,6 +80,11 @@ static void test_if_match_versions(void **state)
     assert_versions("*", "{0}");
     /* made up, or another resource's tag of the same version: no match */
     assert_versions("\"7-0000000000000000\"", NULL);
+    char *padded = tag_of(7, "x");
+    char zero[64];
+    snprintf(zero, sizeof zero, "\"0%s", padded + 1); /* "07-..." is not the tag given */
+    assert_versions(zero, NULL);
+    free(padded);
     assert_versions("\"7-zzzz\", \"7-1\", \"abc\", \"0-ab\", \"-1-ab\", 7-ab", NULL);
     char *other = etag_for_version("0f8fad5b-d9cb-469f-a165-70867728950e", 7, "x", 1);
     assert_versions(other, NULL);

@@ -75,6 +75,7 @@ static void test_each_rule(void **state)
     expect_field("{\"slug\":\"a\",\"title\":{}}", false, "/title");
     expect_field("{\"slug\":\"a\",\"title\":{\"en\":\"\"}}", false, "/title/en");
     expect_field("{\"slug\":\"a\",\"title\":{\"EN\":\"x\"}}", false, "/title/EN");
+    expect_field("{\"slug\":\"a\",\"title\":{\"ru-kg\":\"x\",\"ru-KG\":\"y\"}}", false, "/title/ru-kg");
     expect_field("{\"slug\":\"a\",\"title\":\"x\"}", false, "/title");
     expect_field("{\"on\":\"2023-02-29\"}", true, "/on");
     expect_field("{\"on\":\"2023-2-1\"}", true, "/on");
