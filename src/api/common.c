@@ -234,7 +234,7 @@ enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t 
     /* no body and no type is a missing body (400), not a body of the wrong type (415) */
     if (!(empty && type == NULL) && !content_type_is_json(type))
         return http_problem(req, res, APP_ERR_MEDIA_TYPE,
-                            "the request body must be application/json", NULL);
+                            "the request body must be application/json (in UTF-8)", NULL);
     if (empty)
         return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "the request body is empty", "",
                                   "a JSON object is required");
@@ -270,11 +270,19 @@ enum app_err api_body_none(struct http_req *req, struct http_res *res)
                             "this request takes no body, and a body must be application/json",
                             NULL);
     /* tolerate an empty JSON object from clients that always send one */
-    json_t *doc = json_loadb(req->body, req->body_len, 0, NULL);
-    bool empty = doc != NULL && json_is_object(doc) && json_object_size(doc) == 0;
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    if (doc != NULL && json_is_object(doc)) {
+        /* an object that reads fine: each member is unknown here, named as any unknown member */
+        json_t *errors = json_array();
+        const char *key;
+        json_t *value;
+        json_object_foreach(doc, key, value) {
+            jsonx_error(errors, "", key, "is not allowed: this request takes no body");
+        }
+        json_decref(doc);
+        return api_fields_ok(req, res, errors);
+    }
     json_decref(doc);
-    if (empty)
-        return APP_OK;
     return http_problem_field(req, res, APP_ERR_BAD_REQUEST, "this request takes no body", "",
                               "remove the body");
 }

@@ -177,7 +177,13 @@ describe('resolutions', () => {
     assert.deepEqual(archived.json.items.map((x) => x.slug), ['old-one']);
     assert.equal((await server.request('GET', '/v1/resolutions/old-one')).status, 200);
     assertProblem(assert, await server.request('GET', '/v1/resolutions?archived=maybe'), 400, 'archived');
-    assertProblem(assert, await server.request('POST', '/v1/resolutions/old-one/unarchive', { token: editor, body: { x: 1 } }), 400);
+    // a member is named as any unknown member (validation_failed); a body that is no object is unreadable here
+    const member = await server.request('POST', '/v1/resolutions/old-one/unarchive', { token: editor, body: { x: 1 } });
+    assertProblem(assert, member, 400, '/x');
+    assert.equal(member.json.code, 'validation_failed');
+    const array = await server.request('POST', '/v1/resolutions/old-one/unarchive', { token: editor, body: '[1]', headers: { 'Content-Type': 'application/json' } });
+    assertProblem(assert, array, 400, '');
+    assert.equal(array.json.code, 'bad_request');
     const u = await server.request('POST', '/v1/resolutions/old-one/unarchive', { token: editor });
     assert.equal(u.status, 200);
     assert.equal(u.json.archived_at, null);
