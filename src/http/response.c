@@ -89,8 +89,12 @@ enum app_err http_problem_field(const struct http_req *req, struct http_res *res
 {
     json_t *errors = json_array();
     json_t *f = json_string(field);
-    json_array_append_new(errors, json_pack("{s:o, s:s}", "field", f ? f : json_string("?"),
-                                            "message", message));
+    /* a parser's message may quote the client's bytes, which need not be UTF-8 */
+    json_t *m = json_string(message);
+    json_array_append_new(errors, json_pack("{s:o, s:o}", "field", f ? f : json_string("?"),
+                                            "message",
+                                            m ? m : json_string("is not valid (near bytes that "
+                                                                "are not UTF-8)")));
     return http_problem(req, res, err, detail, errors);
 }
 

@@ -48,11 +48,31 @@ static void test_problem_body(void **state)
     http_res_cleanup(&res);
 }
 
+/* A parser's message that quotes the client's bytes (not UTF-8) still gives one error entry. */
+static void test_problem_message_not_utf8(void **state)
+{
+    (void)state;
+    struct http_req req;
+    struct http_res res;
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    http_problem_field(&req, &res, APP_ERR_BAD_REQUEST, "near \xcf\x9d\xdd", "", "near '\xcf\x9d\xdd~'");
+    json_t *doc = json_loadb(res.body, res.body_len, 0, NULL);
+    assert_non_null(doc);
+    json_t *errors = json_object_get(doc, "errors");
+    assert_int_equal(json_array_size(errors), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")), "");
+    assert_non_null(json_string_value(json_object_get(json_array_get(errors, 0), "message")));
+    json_decref(doc);
+    http_res_cleanup(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_table),
         cmocka_unit_test(test_problem_body),
+        cmocka_unit_test(test_problem_message_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
