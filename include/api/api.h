@@ -126,6 +126,13 @@ enum app_err api_query_one(struct http_req *req, struct http_res *res, const cha
 enum app_err api_if_match(struct http_req *req, struct http_res *res, const char *id,
                           char **versions);
 
+/**
+ * Reads an If-Match that a write honours without requiring it (RFC 9110 13.1.1): as
+ * api_if_match(), but a missing header is no error and leaves *versions NULL.
+ */
+enum app_err api_if_match_optional(struct http_req *req, struct http_res *res, const char *id,
+                                   char **versions);
+
 /** Decodes the `cursor` parameter against @a shape (see cursor.h); 400 naming `cursor`. */
 enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *cursor,
                         const char *shape, char **parts);

@@ -129,12 +129,12 @@ enum app_err api_exec_script(struct http_req *req, struct http_res *res, const c
 
 /* The id a single resource's JSON opens with ({"id" : "<uuid>", ...}, as PostgreSQL's
  * json_build_object writes it); NULL when it does not. */
-static const char *representation_id(const char *body, char out[37])
+static const char *representation_id(const char *body, size_t len, char out[37])
 {
     static const char *const openings[] = {"{\"id\" : \"", "{\"id\":\""};
     for (size_t i = 0; i < sizeof openings / sizeof *openings; i++) {
         size_t n = strlen(openings[i]);
-        if (strncmp(body, openings[i], n) == 0 && strlen(body) >= n + 36 && body[n + 36] == '"') {
+        if (len > n + 36 && strncmp(body, openings[i], n) == 0 && body[n + 36] == '"') {
             memcpy(out, body + n, 36);
             out[36] = '\0';
             return jsonx_is_uuid(out) ? out : NULL;
@@ -155,7 +155,7 @@ enum app_err api_reply_row(struct http_req *req, struct http_res *res, unsigned 
         long long version = strtoll(db_result_value(r, 0, version_col), NULL, 10);
         char id[37];
         free(res->etag);
-        res->etag = etag_for_version(representation_id(body, id), version, body, len);
+        res->etag = etag_for_version(representation_id(body, len, id), version, body, len);
     }
     return APP_OK;
 }
@@ -418,6 +418,15 @@ enum app_err api_if_match(struct http_req *req, struct http_res *res, const char
         return http_problem(req, res, APP_ERR_PRECONDITION,
                             "If-Match does not match the current representation", NULL);
     return APP_OK;
+}
+
+enum app_err api_if_match_optional(struct http_req *req, struct http_res *res, const char *id,
+                                   char **versions)
+{
+    *versions = NULL;
+    if (http_req_header(req, "If-Match") == NULL)
+        return APP_OK;
+    return api_if_match(req, res, id, versions);
 }
 
 enum app_err api_bad_param(struct http_req *req, struct http_res *res, const char *name,

@@ -258,7 +258,6 @@ static struct db_stmt rec_stmts[] = {
      " WHERE r.id = $1 AND " WRITES_VERSION_MATCHES("r")
      " RETURNING recommendation_json(r, NULL)::text, r.version, before.j",
      -1},
-    /* used by recommendations_put_agencies(): the representation before, for the audit trail */
     /* used by recommendations_put_agencies(): the representation before, and whether the
        If-Match versions $2 (NULL when none was sent, 0 for "*") name the current one */
     {"recommendations_before",
@@ -721,9 +720,8 @@ enum app_err recommendations_put_agencies(struct http_req *req, struct http_res 
         err = api_require_role(req, res, ROLE_EDITOR);
     if (err == APP_OK)
         err = valid_body(req, res, rec_assign_fields, false, &body);
-    /* If-Match is not required here, but one that is sent is honoured (RFC 9110 13.1.1) */
-    if (err == APP_OK && http_req_header(req, "If-Match") != NULL)
-        err = api_if_match(req, res, id, &versions);
+    if (err == APP_OK) /* not required here (API.md requires it of PATCH), but honoured */
+        err = api_if_match_optional(req, res, id, &versions);
     if (err != APP_OK)
         goto out;
     text = api_json_text(body);

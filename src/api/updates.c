@@ -272,16 +272,6 @@ static enum app_err updates_validate(struct http_req *req, struct http_res *res,
     return api_fields_ok(req, res, errors);
 }
 
-/* Reads an optional If-Match into @a versions (a bigint[] literal, "{0}" for "*"; NULL when
- * absent); 412 when no tag names a version. */
-static enum app_err updates_if_match(struct http_req *req, struct http_res *res, char **versions)
-{
-    *versions = NULL;
-    if (http_req_header(req, "If-Match") == NULL)
-        return APP_OK;
-    return api_if_match(req, res, req->params[0], versions);
-}
-
 static const char *updates_role_text(enum auth_role role)
 {
     switch (role) {
@@ -389,7 +379,7 @@ enum app_err updates_create(struct http_req *req, struct http_res *res)
     if (bad == APP_OK)
         bad = updates_validate(req, &early, body);
     if (bad == APP_OK)
-        bad = updates_if_match(req, &early, &versions);
+        bad = api_if_match_optional(req, &early, req->params[0], &versions);
     if (bad != APP_OK)
         err = updates_refuse(req, res, &early, bad);
     else
