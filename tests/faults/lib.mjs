@@ -390,11 +390,40 @@ export function readers(tally, n, { target, paths, pauseMs = 20, opts = {} }) {
   return handle;
 }
 
-/** Open file descriptors, resident memory (kB) and threads of a process. */
-export function procStats(pid) {
+/**
+ * Open file descriptors, resident memory (kB) and threads of a process. With `port`, the
+ * connections accepted on that port are counted apart (clientFds) and left out of fds: they
+ * come and go with the clients' requests in flight, and would make a leak check flaky.
+ */
+export function procStats(pid, port) {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name) => Number((status.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm')) || [])[1]);
-  return { fds: fs.readdirSync(`/proc/${pid}/fd`).length, rssKb: field('VmRSS'), threads: field('Threads') };
+  const accepted = port ? acceptedSocketInodes(pid, port) : new Set();
+  let fds = 0, clientFds = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let link = '';
+    try { link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; /* closed meanwhile */ }
+    const inode = (link.match(/^socket:\[(\d+)\]$/) || [])[1];
+    if (inode && accepted.has(inode)) clientFds++; else fds++;
+  }
+  return { fds, clientFds, rssKb: field('VmRSS'), threads: field('Threads') };
+}
+
+/** Inodes of the TCP sockets whose local port is `port`, other than the listening one. */
+function acceptedSocketInodes(pid, port) {
+  const inodes = new Set();
+  for (const table of ['tcp', 'tcp6']) {
+    let text = '';
+    try { text = fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const localPort = parseInt(f[1].split(':')[1], 16);
+      const listening = f[3] === '0A';
+      if (localPort === port && !listening) inodes.add(f[9]);
+    }
+  }
+  return inodes;
 }
 
 /** Is the process built with AddressSanitizer (whose quarantine makes RSS grow by design)? */
