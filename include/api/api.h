@@ -86,6 +86,13 @@ enum app_err api_page_params(struct http_req *req, struct http_res *res, int *li
  */
 enum app_err api_lang(struct http_req *req, struct http_res *res, const char **lang);
 
+/**
+ * Whether the caller's role sees the text of retracted updates: "true" or "false", for a
+ * statement parameter. The answer then depends on the token, so caches are told with
+ * `Vary: Authorization`; call once per answer.
+ */
+const char *api_retracted_text_shown(const struct http_req *req, struct http_res *res);
+
 /** Is @a s a slug (^[a-z0-9]+(-[a-z0-9]+)*$, at most 80 characters)? */
 bool api_is_slug(const char *s);
 

@@ -557,7 +557,7 @@ enum app_err bundles_export(struct http_req *req, struct http_res *res)
     if (err != APP_OK)
         return err;
     /* editors and admins see retracted text, as everywhere else */
-    const char *params[] = {id, req->who.role >= ROLE_EDITOR ? "true" : "false"};
+    const char *params[] = {id, api_retracted_text_shown(req, res)};
     return api_reply_query(req, res, &bundle_stmts[STMT_EXPORT], 2, params, -1,
                            "no such resolution");
 }

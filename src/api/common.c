@@ -492,3 +492,9 @@ char *api_json_text(json_t *obj)
         abort(); /* only on out-of-memory: every value came from a parsed document */
     return text;
 }
+
+const char *api_retracted_text_shown(const struct http_req *req, struct http_res *res)
+{
+    http_res_header(res, "Vary", "Authorization");
+    return req->who.role >= ROLE_EDITOR ? "true" : "false";
+}

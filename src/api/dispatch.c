@@ -13,11 +13,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define CORS_ALLOW_HEADERS "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key"
+#define CORS_ALLOW_HEADERS \
+    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-Id"
 #define CORS_EXPOSE_HEADERS "ETag, Link, X-Request-Id, Location, Idempotent-Replayed"
 
-/* Is @a origin in the comma list @a allowed (or is the list "*")? */
+/* Is @a origin in the comma list @a allowed (or is the list "*")? Origins compare without regard
+ * to case: their scheme and host are case-insensitive, and they carry nothing else but a port. */
 static bool cors_origin_allowed(const char *allowed, const char *origin)
 {
     if (allowed == NULL || allowed[0] == '\0' || origin == NULL)
@@ -33,7 +36,7 @@ static bool cors_origin_allowed(const char *allowed, const char *origin)
         size_t len = end ? (size_t)(end - p) : strlen(p);
         while (len > 0 && p[len - 1] == ' ')
             len--;
-        if (len == olen && strncmp(p, origin, len) == 0)
+        if (len == olen && strncasecmp(p, origin, len) == 0)
             return true;
         p += len;
     }

@@ -23,13 +23,11 @@ enum app_err ops_healthz(struct http_req *req, struct http_res *res)
 {
     (void)req;
     http_res_json_new(res, 200, json_pack("{s:s}", "status", "ok"));
-    res->no_etag = true;
     return APP_OK;
 }
 
 enum app_err ops_readyz(struct http_req *req, struct http_res *res)
 {
-    res->no_etag = true;
     if (atomic_load(&req->app->draining))
         return http_problem(req, res, APP_ERR_UNAVAILABLE, "the service is shutting down", NULL);
     if (api_db(req, res) == NULL)
@@ -78,7 +76,6 @@ enum app_err ops_metrics(struct http_req *req, struct http_res *res)
     char *text = metrics_render(req->app->metrics, req->app->routes, extra);
     free(extra);
     http_res_body_take(res, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
-    res->no_etag = true;
     return APP_OK;
 }
 

@@ -190,12 +190,6 @@ void updates_register_statements(void)
     db_register(update_stmts, sizeof update_stmts / sizeof update_stmts[0]);
 }
 
-/* Editors and admins see the body and evidence of retracted updates. */
-static const char *updates_show_retracted(const struct http_req *req)
-{
-    return req->who.role >= ROLE_EDITOR ? "true" : "false";
-}
-
 /*
  * Finds the recommendation of the path (404 when malformed or unknown) and, for an agency
  * token, whether the caller's agency leads or supports it.
@@ -397,7 +391,7 @@ enum app_err updates_get(struct http_req *req, struct http_res *res)
         return err;
     if (!jsonx_is_uuid(req->params[0]))
         return http_problem(req, res, APP_ERR_NOT_FOUND, "no such update", NULL);
-    const char *params[] = {req->params[0], lang, updates_show_retracted(req)};
+    const char *params[] = {req->params[0], lang, api_retracted_text_shown(req, res)};
     return api_reply_query(req, res, &update_stmts[STMT_GET], 3, params, -1,
                            "no such update");
 }
@@ -421,14 +415,14 @@ enum app_err updates_list_for_recommendation(struct http_req *req, struct http_r
     if (err != APP_OK)
         goto out;
     if (csv) {
-        const char *params[] = {req->params[0], lang, updates_show_retracted(req)};
+        const char *params[] = {req->params[0], lang, api_retracted_text_shown(req, res)};
         err = csv_stream(req, res, UPDATE_CSV_HEADER, &update_stmts[STMT_LIST_CSV], 3, params);
         goto out;
     }
     char limit_text[8];
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {req->params[0], limit_text, key[0], key[1], key[2], lang,
-                            updates_show_retracted(req)};
+                            api_retracted_text_shown(req, res)};
     err = api_reply_page(req, res, &update_stmts[STMT_LIST], 7, params);
 out:
     cursor_parts_free("dtu", key);
@@ -509,7 +503,7 @@ enum app_err updates_feed(struct http_req *req, struct http_res *res)
     if (csv) {
         const char *params[] = {since, resolution[0] ? resolution : NULL,
                                 agency[0] ? agency : NULL, source, lang,
-                                updates_show_retracted(req)};
+                                api_retracted_text_shown(req, res)};
         err = csv_stream(req, res, UPDATE_CSV_HEADER, &update_stmts[STMT_FEED_CSV], 6, params);
         goto out;
     }
@@ -517,7 +511,7 @@ enum app_err updates_feed(struct http_req *req, struct http_res *res)
     snprintf(limit_text, sizeof limit_text, "%d", limit);
     const char *params[] = {limit_text, key[0], key[1], since,
                             resolution[0] ? resolution : NULL, agency[0] ? agency : NULL,
-                            source, lang, updates_show_retracted(req), cursor};
+                            source, lang, api_retracted_text_shown(req, res), cursor};
     err = api_reply_page(req, res, &update_stmts[STMT_FEED], 10, params);
 out:
     cursor_parts_free("xi", key);

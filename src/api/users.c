@@ -335,6 +335,7 @@ enum app_err users_me(struct http_req *req, struct http_res *res)
     enum app_err err = api_require_token(req, res);
     if (err != APP_OK)
         return err;
+    http_res_header(res, "Vary", "Authorization"); /* the answer is the token's own */
     const char *params[] = {req->who.token_id};
     return api_reply_query(req, res, &users_stmts[STMT_ME], 1, params, -1,
                            "no such token");

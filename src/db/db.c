@@ -54,7 +54,11 @@ struct db_pool {
     int writers, max_writers; /* connections held by writes, and their cap (see db_pool_new) */
     struct db_conn *conns;
     pthread_mutex_t lock;
-    pthread_cond_t freed;
+    /* Readers and writers wait apart, so that a release wakes one of each at most (a broadcast
+     * woke every waiting request thread for one connection: most of the service's CPU at 64
+     * connections), and never a writer that the cap would send back to sleep. */
+    pthread_cond_t reader_freed, writer_freed;
+    int readers_waiting, writers_waiting;
     atomic_ulong connects, reconnects, errors, timeouts, conn_lost, wait_timeouts;
 };
 
@@ -551,7 +555,8 @@ struct db_pool *db_pool_new(const struct db_pool_options *o)
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->freed, &attr);
+    pthread_cond_init(&p->reader_freed, &attr);
+    pthread_cond_init(&p->writer_freed, &attr);
     pthread_condattr_destroy(&attr);
     return p;
 }
@@ -565,10 +570,40 @@ void db_pool_free(struct db_pool *p)
         conn_clear_error(&p->conns[i]);
     }
     pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->freed);
+    pthread_cond_destroy(&p->reader_freed);
+    pthread_cond_destroy(&p->writer_freed);
     free(p->conns);
     free(p->conninfo);
     free(p);
+}
+
+/* A free connection the caller may take (an open one first), or NULL; under p->lock. */
+static struct db_conn *pool_take(struct db_pool *p, bool write)
+{
+    if (write && p->writers >= p->max_writers)
+        return NULL;
+    struct db_conn *found = NULL;
+    for (int i = 0; i < p->size && found == NULL; i++)
+        if (!p->conns[i].busy && p->conns[i].pg != NULL)
+            found = &p->conns[i];
+    for (int i = 0; i < p->size && found == NULL; i++)
+        if (!p->conns[i].busy)
+            found = &p->conns[i];
+    if (found != NULL) {
+        found->busy = true;
+        found->writer = write;
+        p->writers += write;
+    }
+    return found;
+}
+
+/* Wakes one waiting reader and, when the cap lets one through, one waiting writer; under p->lock. */
+static void pool_wake(struct db_pool *p)
+{
+    if (p->readers_waiting > 0)
+        pthread_cond_signal(&p->reader_freed);
+    if (p->writers_waiting > 0 && p->writers < p->max_writers)
+        pthread_cond_signal(&p->writer_freed);
 }
 
 struct db_conn *db_pool_acquire(struct db_pool *p, bool write)
@@ -581,27 +616,21 @@ struct db_conn *db_pool_acquire(struct db_pool *p, bool write)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    struct db_conn *found = NULL;
+    pthread_cond_t *cond = write ? &p->writer_freed : &p->reader_freed;
+    int *waiting = write ? &p->writers_waiting : &p->readers_waiting;
     pthread_mutex_lock(&p->lock);
-    for (;;) {
-        bool allowed = !write || p->writers < p->max_writers;
-        /* prefer a connection that is already open */
-        for (int i = 0; i < p->size && found == NULL && allowed; i++)
-            if (!p->conns[i].busy && p->conns[i].pg != NULL)
-                found = &p->conns[i];
-        for (int i = 0; i < p->size && found == NULL && allowed; i++)
-            if (!p->conns[i].busy)
-                found = &p->conns[i];
-        if (found != NULL || atomic_load(&aborting))
-            break;
-        if (pthread_cond_timedwait(&p->freed, &p->lock, &until) == ETIMEDOUT)
+    struct db_conn *found = pool_take(p, write);
+    while (found == NULL && !atomic_load(&aborting)) {
+        ++*waiting;
+        int rc = pthread_cond_timedwait(cond, &p->lock, &until);
+        --*waiting;
+        found = pool_take(p, write);
+        if (rc == ETIMEDOUT)
             break;
     }
-    if (found != NULL) {
-        found->busy = true;
-        found->writer = write;
-        p->writers += write;
-    }
+    /* a wake-up this thread took but cannot use (it timed out meanwhile) goes to the next one */
+    if (found == NULL)
+        pool_wake(p);
     pthread_mutex_unlock(&p->lock);
     if (found == NULL)
         atomic_fetch_add(&p->wait_timeouts, 1);
@@ -623,8 +652,7 @@ void db_pool_release(struct db_pool *p, struct db_conn *c)
     c->busy = false;
     p->writers -= c->writer;
     c->writer = false;
-    /* readers and writers wait on one condition, and a writer may not take what it is woken for */
-    pthread_cond_broadcast(&p->freed);
+    pool_wake(p);
     pthread_mutex_unlock(&p->lock);
 }
 

@@ -82,7 +82,7 @@ bool etag_none_match(const char *header, const char *etag)
     size_t len = 0;
     bool weak = false; /* If-None-Match compares weakly: W/ does not matter */
     while ((p = next_tag(p, &tag, &len, &weak)) != NULL) {
-        if (len == 1 && tag[0] == '*')
+        if (len == 1 && tag[0] == '*' && !weak) /* a weak star is no tag at all */
             return true;
         if (len == mine_len && strncmp(tag, mine, len) == 0)
             return true;

@@ -211,7 +211,7 @@ export function checkResponse(contract, method, rawUrl, res) {
 function checkApiRules(method, pathname, res, problems) {
   const etag = res.headers.etag;
   const csv = mediaTypeOf(res.headers['content-type']) === 'text/csv';
-  if (method.toUpperCase() === 'GET' && res.status === 200 && pathname.startsWith('/v1/')) {
+  if (method.toUpperCase() === 'GET' && res.status === 200) {
     const report = pathname.startsWith('/v1/reports/');
     if (csv && !report) {
       if (etag !== undefined) problems.push('API.md: a streamed CSV list carries no ETag');

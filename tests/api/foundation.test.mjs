@@ -56,6 +56,21 @@ describe('HTTP core', () => {
     assert.equal(r.json.schema_version, files.at(-1).slice(0, 4));
   });
 
+  test('the operations endpoints carry an ETag too, and If-None-Match gives 304', async () => {
+    for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.yaml']) {
+      const r = await server.request('GET', p);
+      const etag = r.headers.get('etag');
+      assert.match(etag || '', /^"[^"]+"$/, `${p}: ${etag}`);
+      if (p === '/metrics') continue; // it counts the request just made: its tag moves every time
+      const again = await server.request('GET', p, { headers: { 'If-None-Match': etag } });
+      assert.equal(again.status, 304, p);
+      assert.equal(again.text, '', p);
+    }
+    // a weak star is no entity tag, so it matches nothing
+    const star = await server.request('GET', '/healthz', { headers: { 'If-None-Match': 'W/*' } });
+    assert.equal(star.status, 200);
+  });
+
   test('unknown path is 404, known path with another method is 405 with Allow', async () => {
     const r = await server.request('GET', '/v1/nothing-here');
     assertProblem(assert, r, 404);
@@ -115,12 +130,15 @@ describe('HTTP core', () => {
     assert.equal(r.status, 204);
     assert.equal(r.headers.get('access-control-allow-origin'), 'https://app.example');
     assert.match(r.headers.get('access-control-allow-methods'), /POST/);
-    for (const h of ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key']) {
+    for (const h of ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-Request-Id']) {
       assert.match(r.headers.get('access-control-allow-headers'), new RegExp(h));
     }
     const g = await server.request('GET', '/v1/resolutions', { headers: { Origin: 'https://other.example' } });
     assert.equal(g.headers.get('access-control-allow-origin'), 'https://other.example');
     for (const h of ['ETag', 'Link', 'X-Request-Id']) assert.match(g.headers.get('access-control-expose-headers'), new RegExp(h));
+    // an origin's scheme and host are case-insensitive: the configured form need not be the browser's
+    const upper = await server.request('GET', '/v1/resolutions', { headers: { Origin: 'HTTPS://App.Example' } });
+    assert.equal(upper.headers.get('access-control-allow-origin'), 'HTTPS://App.Example');
     const bad = await server.request('OPTIONS', '/v1/resolutions', {
       headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
     });

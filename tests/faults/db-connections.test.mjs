@@ -240,6 +240,41 @@ describe('database connection faults', () => {
     await assertAliveAndStop(assert, server);
   });
 
+  // Readers and writers wait for a connection on conditions of their own, and a release wakes
+  // one of each (src/db/db.c): a wake-up lost on the way would leave a connection idle while a
+  // request waits out TRACKER_DB_WAIT_MS and gets 503.
+  scenario('a burst forty times the pool, reads and writes mixed, every request served', async (t, rec) => {
+    const url = sharedDb();
+    // 4 connections, of which writes may hold 3; a wait long enough that only a lost wake-up
+    // (never a slow machine) runs it out
+    const WAIT = 10000;
+    const { server, token, recs, target } = await bootstrap(url, { TRACKER_THREADS: '4', TRACKER_DB_WAIT_MS: String(WAIT) });
+    const tally = new Tally();
+    const ledger = rec.newLedger('burst', url, tally);
+    const firstTries = [];
+    const onAttempt = (r, n) => { if (n === 1) firstTries.push(r); };
+    for (let round = 0; round < 3; round++) {
+      const reads = Array.from({ length: 120 }, (_, i) =>
+        call(target, 'GET', i % 4 ? `/v1/recommendations/${recs[i % recs.length]}` : '/v1/agencies?limit=20').then((r) => tally.add(r)));
+      const writes = Array.from({ length: 40 }, (_, i) => ledger.write(target, token, recs[i % recs.length], { onAttempt }));
+      const answered = await Promise.all(reads);
+      await Promise.all(writes);
+      firstTries.push(...answered);
+    }
+    const metrics = (await call(target, 'GET', '/metrics')).text;
+    const ms = firstTries.map((r) => r.ms);
+    rec.figures = {
+      pool: 4, requests: firstTries.length, answers: tally.by, p50_ms: Math.round(percentile(ms, 50)),
+      max_ms: Math.round(Math.max(...ms)), wait_timeouts: metric(metrics, 'tracker_db_pool_wait_timeouts_total'),
+    };
+    assert.deepEqual(tally.others([200, 201]), [], `answers other than 200/201: ${JSON.stringify(tally.by)}`);
+    assert.equal(metric(metrics, 'tracker_db_pool_wait_timeouts_total'), 0, 'a request found no connection');
+    assert.ok(Math.max(...ms) < WAIT - 2000, `a request took ${Math.round(Math.max(...ms))} ms`);
+    assertTally(assert, tally);
+    assertLedger(assert, rec.verify(ledger), { minAcked: 120 });
+    await assertAliveAndStop(assert, server);
+  });
+
   scenario('writes queued on one locked row leave reads their connections', async (t, rec) => {
     const url = sharedDb();
     // the writes wait on the lock (and its 5 s) without timing out (the default pool: 8 connections)

@@ -40,6 +40,7 @@ static void test_none_match(void **state)
     assert_true(etag_none_match("\"a\"", "W/\"a\""));
     assert_true(etag_none_match("\"x\", \"a\"", "\"a\""));
     assert_true(etag_none_match("*", "\"a\""));
+    assert_false(etag_none_match("W/*", "\"a\""));
     assert_false(etag_none_match("\"b\"", "\"a\""));
     assert_false(etag_none_match("", "\"a\""));
     assert_false(etag_none_match("\"a", "\"a\""));
