@@ -5,9 +5,10 @@
  * role rules of its source (as a post would be), and checks every reference it can see inside
  * the bundle (sector codes, agency slugs, duplicates); the agency slugs it names but does not
  * carry go to PostgreSQL beside it, with their JSON Pointers.
- * bundle_import() (migrations/0006_bundles.sql, called through bundle_import_locked() of 0015,
- * which takes the report counts first) checks what only the database can see, then
- * applies everything in one statement, so in one transaction. Export is built whole by
+ * bundle_import() (migrations/0006_bundles.sql, as 0019 replaced it; called through
+ * bundle_import_locked() of 0015, which takes the report counts first) checks what only the
+ * database can see (update times later than its own now() among them), then applies everything
+ * in one statement, so in one transaction. Export is built whole by
  * bundle_export(). `tracker import FILE` runs the same validation and statement.
  */
 #include "api/bundles.h"

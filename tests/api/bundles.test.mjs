@@ -269,6 +269,11 @@ describe('import and export', () => {
     ['a retraction without reason', withUpdate({ retracted: { at: '2022-01-02T00:00:00Z' } }), '/recommendations/6/updates/1/retracted/reason'],
     ['a retraction time without zone', withUpdate({ retracted: { at: '2022-01-02T00:00:00', reason: 'r' } }), '/recommendations/6/updates/1/retracted/at'],
     ['a bad evidence link', withUpdate({ evidence: [{ url: 'ftp://x' }] }), '/recommendations/6/updates/1/evidence/0/url'],
+    // no post records an update in the future, nor retracts one there (no clock skew allowed either)
+    ['an update recorded in the future', withUpdate({ created_at: '2031-01-01T00:00:00Z' }), '/recommendations/6/updates/1/created_at'],
+    ['an update recorded a minute ahead', (b) => withUpdate({ created_at: new Date(Date.now() + 60000).toISOString() })(b), '/recommendations/6/updates/1/created_at'],
+    ['an update retracted in the future', withUpdate({ retracted: { at: '2031-01-01T00:00:00+06:00', reason: 'r' } }),
+      '/recommendations/6/updates/1/retracted/at'],
     // the role rules of a posted update: no import reaches a state no post can
     ['progress from source agency', withUpdate({ source: 'agency', progress: 50 }), '/recommendations/6/updates/1/progress'],
     ['progress and response from source agency', withUpdate({ source: 'agency', progress: 50, response: 'accepted' }),
@@ -515,6 +520,116 @@ describe('import and export', () => {
     assert.equal(sql(server.db, "SELECT count(*) FROM recommendations m JOIN resolutions r ON r.id = m.resolution_id WHERE r.slug = 'concurrent'"), '2');
   });
 
+  // Hand-made updates as each role would post them: `implemented` without progress from a monitor
+  // and an editor (progress 100 implied), from an agency (agency_status only, nothing implied),
+  // and from an editor with progress given as null (given: nothing implied, as when posting).
+  const IMPLIED = [
+    ['I-1', 'civil_society', { body: 'started', occurred_on: '2024-01-10', status: 'in_progress', progress: 30 }],
+    ['I-1', 'civil_society', { body: 'done', occurred_on: '2024-02-01', status: 'implemented' }],
+    ['I-1', 'editorial', { body: 'slipped back', occurred_on: '2024-03-01', status: 'stalled' }],
+    ['I-2', 'agency', { body: 'done, says the ministry', occurred_on: '2024-01-15', status: 'implemented' }],
+    ['I-2', 'editorial', { body: 'done, progress unknown', occurred_on: '2024-02-15', status: 'implemented', progress: null }],
+    ['I-3', 'editorial', { body: 'done and answered', occurred_on: '2024-04-01', status: 'implemented', response: 'accepted' }],
+  ];
+  function impliedBundle(slug, withUpdates) {
+    const rec = (code, number) => ({
+      code, number, sector: 'I', text: { en: code }, lead_agency: 'impl-ministry',
+      updates: withUpdates ? IMPLIED.map(([c, source, u], i) => [c, {
+        id: `cccccccc-0000-4000-8000-00000000000${i}`, author_name: `${source} author`, source,
+        created_at: `${u.occurred_on}T12:00:00Z`, ...u,
+      }]).filter(([c]) => c === code).map(([, u]) => u) : [],
+    });
+    return {
+      format: 'recommendation-tracker/bundle@1',
+      resolution: { slug, title: { en: slug }, adopted_on: '2023-12-01' },
+      sectors: [{ code: 'I', title: { en: 'I' } }],
+      agencies: [{ slug: 'impl-ministry', name: { en: 'Ministry' }, kind: 'ministry' }],
+      recommendations: [rec('I-1', 1), rec('I-2', 2), rec('I-3', 3)],
+    };
+  }
+  /** What posting or importing decides, per recommendation: its state, its updates, its history. */
+  async function impliedOutcome(slug) {
+    const out = {};
+    for (const code of ['I-1', 'I-2', 'I-3']) {
+      const m = await server.request('GET', `/v1/resolutions/${slug}/recommendations/${code}`);
+      assert.equal(m.status, 200, m.text);
+      const [list, history] = await Promise.all([
+        server.request('GET', `/v1/recommendations/${m.json.id}/updates`),
+        server.request('GET', `/v1/recommendations/${m.json.id}/history`)]);
+      assert.equal(list.status, 200, list.text);
+      assert.equal(history.status, 200, history.text);
+      out[code] = {
+        state: [m.json.status, m.json.agency_status, m.json.progress, m.json.response, m.json.updates_count],
+        updates: list.json.items.reverse().map((u) => ({
+          body: u.body, source: u.source, occurred_on: u.occurred_on, status: u.status, progress: u.progress,
+          response: u.response, previous: u.previous,
+        })),
+        history: history.json.items.map((h) => [h.field, h.from, h.to, h.effective_on, h.source]),
+      };
+    }
+    return out;
+  }
+
+  test('implemented without progress from a monitor or editor implies 100, as posting it does', async () => {
+    const r = await post(impliedBundle('implied-imported', true));
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.created, counts({ resolutions: 1, sectors: 1, agencies: 1, recommendations: 3, updates: 6 }));
+    const imported = await impliedOutcome('implied-imported');
+    const i1 = imported['I-1'];
+    assert.deepEqual(i1.state, ['stalled', null, 100, 'pending', 3]);
+    assert.deepEqual(i1.updates.map((u) => u.progress), [30, 100, null]);
+    assert.deepEqual(i1.updates[2].previous, { status: 'implemented', progress: 100, response: 'pending', agency_status: null });
+    assert.deepEqual(i1.history.filter(([field]) => field === 'progress').map(([, from, to]) => [from, to]), [[null, 30], [30, 100]]);
+    assert.equal(sql(server.db, `SELECT progress FROM updates WHERE id = 'cccccccc-0000-4000-8000-000000000001'`), '100');
+    // an agency's implemented sets agency_status alone; a progress given as null stays null
+    assert.deepEqual(imported['I-2'].state, ['implemented', 'implemented', null, 'pending', 2]);
+    assert.deepEqual(imported['I-2'].history.map(([field, from, to]) => [field, from, to]),
+      [['agency_status', null, 'implemented'], ['status', 'not_assessed', 'implemented']]);
+    assert.deepEqual(imported['I-3'].state, ['implemented', null, 100, 'accepted', 1]);
+
+    // the same updates posted, by a monitor, an agency and an editor, decide the same, member by member
+    assert.equal((await post(impliedBundle('implied-posted', false))).status, 200);
+    const agency = await server.token('agency', 'impl-ministry');
+    const tokens = { civil_society: monitor, agency, editorial: editor };
+    for (const [code, source, body] of IMPLIED) {
+      const m = await server.request('GET', `/v1/resolutions/implied-posted/recommendations/${code}`);
+      const p = await server.request('POST', `/v1/recommendations/${m.json.id}/updates`, { token: tokens[source], body });
+      assert.equal(p.status, 201, p.text);
+    }
+    const posted = await impliedOutcome('implied-posted');
+    for (const code of Object.keys(posted)) {
+      for (const part of ['state', 'updates', 'history']) {
+        assert.deepEqual(imported[code][part], posted[code][part], `${code} ${part}`);
+      }
+    }
+    // and an export carries the implied 100, so it imports to the same again
+    const exported = await server.request('GET', '/v1/resolutions/implied-imported/export', { token: editor });
+    assert.deepEqual(exported.json.recommendations[0].updates.map((u) => u.progress), [30, 100, null]);
+    assert.deepEqual(exported.json.recommendations[1].updates.map((u) => u.progress), [null, null]);
+    assert.deepEqual((await post(exported.json)).json.unchanged.updates, 6);
+  });
+
+  test('the feed lists an import\'s updates oldest first, across its recommendations, whatever the bundle order', async () => {
+    const id = (n) => `dddddddd-0000-4000-8000-00000000000${n}`;
+    const u = (n, at) => ({ id: id(n), body: `recorded ${at}`, occurred_on: at.slice(0, 10), source: 'civil_society',
+      author_name: 'Monitor', created_at: at, status: 'in_progress' });
+    const b = impliedBundle('feed-order', false);
+    // newest first in each recommendation; 1 and 2 recorded at the same instant (then by id)
+    b.recommendations[0].updates = [u(5, '2024-04-01T00:00:00Z'), u(2, '2024-02-01T00:00:00Z')];
+    b.recommendations[1].updates = [u(4, '2024-03-01T00:00:00Z'), u(1, '2024-02-01T00:00:00Z'), u(0, '2024-01-01T00:00:00Z')];
+    const r = await post(b);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.created.updates, 5);
+    const feed = await server.request('GET', '/v1/updates?resolution=feed-order');
+    assert.equal(feed.status, 200, feed.text);
+    assert.deepEqual(feed.json.items.map((x) => x.id), [0, 1, 2, 4, 5].map(id));
+    // a later import adds after them, in its own order
+    b.recommendations[2].updates = [u(7, '2024-06-01T00:00:00Z'), u(6, '2024-05-01T00:00:00Z')];
+    assert.equal((await post(b)).status, 200);
+    const again = await server.request('GET', '/v1/updates?resolution=feed-order');
+    assert.deepEqual(again.json.items.map((x) => x.id), [0, 1, 2, 4, 5, 6, 7].map(id));
+  });
+
   describe('round trip into a fresh database', () => {
     let fresh, freshEditor;
     before(async () => {
@@ -613,6 +728,13 @@ describe('tracker import FILE', () => {
           source: 'agency', author_name: 'A', created_at: '2022-01-01T00:00:00Z', progress: 50, response: 'accepted' }];
         return b;
       })()), /\/recommendations\/0\/updates\/0\/progress: an update from source agency cannot set progress\n/],
+      [write('future.json', (() => {
+        const b = seed();
+        b.resolution.slug = 'cli';
+        b.recommendations[1].updates = [{ id: 'bbbbbbbb-0000-4000-8000-000000000002', body: 'x', occurred_on: '2022-01-01',
+          source: 'civil_society', author_name: 'A', created_at: '2031-01-01T00:00:00Z' }];
+        return b;
+      })()), /\/recommendations\/1\/updates\/0\/created_at: must not be in the future\n/],
       [path.join(dir, 'missing.json'), /cannot read/],
     ];
     for (const [file, message] of cases) {
