@@ -247,6 +247,27 @@ static bool declared_too_large(struct MHD_Connection *conn, long max)
     return end == cl || *end != '\0' || v > (unsigned long long)max;
 }
 
+/* Largest declared body over the limit that is read and dropped before the 413 is sent. */
+#define DRAIN_MAX (16L * 1024 * 1024)
+
+/*
+ * Is a body over the limit better read and dropped than left unread? A client that sends it
+ * without waiting for `100 Continue` has it on the wire already, and closing the connection on
+ * unread bytes makes the kernel send a reset, which can destroy the answer before the client
+ * reads it. One that asked for `100 Continue` sends nothing until told to, and a huge body is
+ * not worth the reading: both are answered at once.
+ */
+static bool body_worth_draining(struct MHD_Connection *conn)
+{
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+        return false;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    char *end = NULL;
+    unsigned long long v = cl != NULL ? strtoull(cl, &end, 10) : 0;
+    return cl != NULL && end != cl && *end == '\0' && v <= (unsigned long long)DRAIN_MAX;
+}
+
 /* ---- request id ---- */
 
 static bool request_id_ok(const char *id)
@@ -400,10 +421,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (why != NULL)
             return reject_early(conn, ctx, APP_ERR_BAD_REQUEST, why);
         if (declared_too_large(conn, srv->app->cfg.max_body)) {
-            /* The body is never read: answer now and close. The handler still runs (without
-             * the body), so 404 / 405 / 401 / 403 come before 413 as for any other request. */
-            ctx->rejected = true;
+            /* The body is never kept. The handler still runs (without it), so 404 / 405 / 401 /
+             * 403 come before 413 as for any other request: after the body was read and
+             * dropped, or now, closing the connection. */
             ctx->req.body_too_large = true;
+            if (body_worth_draining(conn))
+                return MHD_YES;
+            ctx->rejected = true;
             srv->dispatch(&ctx->req, &ctx->res, &ctx->route_index);
             return queue(conn, ctx);
         }

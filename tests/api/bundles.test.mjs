@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  startServer, assertProblem, sql, runTracker, importSeed, createDatabase, rawRequest, ROOT,
+  startServer, assertProblem, sql, runTracker, importSeed, createDatabase, rawRequest, feedShowing, ROOT,
 } from './harness.mjs';
 
 const SEED_PATH = path.join(ROOT, 'data/resolution-2021-11-15.json');
@@ -113,7 +113,7 @@ describe('import and export', () => {
     assertProblem(assert, await post(JSON.stringify(seed()), editor, { 'Content-Type': 'text/plain' }), 415);
     const out = await rawRequest(server.port,
       `POST /v1/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${editor}\r\n` +
-      `Content-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n{"format":`);
+      `Content-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\nExpect: 100-continue\r\n\r\n`);
     assert.match(out, /^HTTP\/1\.1 413 /);
     assert.equal(tableCounts(server.db).split(',')[0], '0');
   });
@@ -620,13 +620,13 @@ describe('import and export', () => {
     const r = await post(b);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.created.updates, 5);
-    const feed = await server.request('GET', '/v1/updates?resolution=feed-order');
+    const feed = await feedShowing(server, 'resolution=feed-order', 5);
     assert.equal(feed.status, 200, feed.text);
     assert.deepEqual(feed.json.items.map((x) => x.id), [0, 1, 2, 4, 5].map(id));
     // a later import adds after them, in its own order
     b.recommendations[2].updates = [u(7, '2024-06-01T00:00:00Z'), u(6, '2024-05-01T00:00:00Z')];
     assert.equal((await post(b)).status, 200);
-    const again = await server.request('GET', '/v1/updates?resolution=feed-order');
+    const again = await feedShowing(server, 'resolution=feed-order', 7);
     assert.deepEqual(again.json.items.map((x) => x.id), [0, 1, 2, 4, 5, 6, 7].map(id));
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import { startServer, assertProblem, sql, MEASURES } from './harness.mjs';
+import { startServer, assertProblem, sql, MEASURES, feedShowing } from './harness.mjs';
 
 const AGENCY_COLUMNS = ['id', 'slug', 'name', 'acronym', 'kind', 'parent_id', 'website', 'archived_at',
   'created_at', 'updated_at', 'version'];
@@ -290,6 +290,7 @@ describe('CSV lists', () => {
   });
 
   test('the feed: every visible update in feed order, filters, retracted bodies hidden', async () => {
+    await feedShowing(server, 'limit=200', 62); // every update written above, once visible
     const all = await compareList(server, '/v1/updates');
     assert.equal(all.rows.length, 62);
     assert.ok(all.pages > 1);

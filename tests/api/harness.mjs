@@ -182,6 +182,19 @@ export async function request(server, method, p, options = {}) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/**
+ * Resolves the answer to `GET /v1/updates?<query>` once it lists at least `count` updates (15 s at
+ * most). The feed shows an update only when no older transaction is open anywhere on the
+ * PostgreSQL server, and the other test files share it and hold transactions for seconds.
+ */
+export async function feedShowing(server, query, count) {
+  for (let i = 0; ; i++) {
+    const r = await request(server, 'GET', `/v1/updates?${query}`);
+    if (r.status !== 200 || r.json.items.length >= count || i === 300) return r;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Writes raw bytes to the server and resolves with everything read until close or `ms`. */
 export function rawRequest(port, data, ms = 2000) {
   return new Promise((resolve, reject) => {

@@ -96,14 +96,14 @@ describe('documented statuses of every write', () => {
   }
 
   test('a declared body over 1 MiB is 413 on every write before it is read, and nothing is written', async () => {
-    // Raw, to the address the tests use (the contract proxy when it runs): the service answers
-    // before the body is sent, and a client still sending it would see the early close instead.
+    // Raw, to the address the tests use (the contract proxy when it runs), from a client that
+    // waits for 100 Continue: the service answers before the body is sent.
     const port = Number(new URL(server.url).port);
     for (const w of writes()) {
       const t = await target(w);
       const before_ = fingerprint(server.db);
       const out = await rawRequest(port, `${w.method} ${t.path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.token}\r\n`
-        + `If-Match: ${etag}\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n{"text":"`, 3000);
+        + `If-Match: ${etag}\r\nContent-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\nExpect: 100-continue\r\n\r\n`, 3000);
       assert.match(out, /^HTTP\/1\.1 413 /, `${w.name}: ${out.slice(0, 100)}`);
       assert.match(out, /\r\ncontent-type: application\/problem\+json/i, w.name);
       assert.equal(fingerprint(server.db), before_, `${w.name} wrote something`);
@@ -124,7 +124,7 @@ describe('documented statuses of every write', () => {
     const port = Number(new URL(server.url).port);
     const monitor = await server.token('monitor');
     const big = (method, path, headers = '') => rawRequest(port, `${method} ${path} HTTP/1.1\r\nHost: x\r\n${headers}`
-      + `Content-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\n\r\n{"text":"`, 3000);
+      + `Content-Type: application/json\r\nContent-Length: ${1024 * 1024 + 1}\r\nExpect: 100-continue\r\n\r\n`, 3000);
     const status = (out) => Number(out.slice(9, 12));
     const rec = (await server.request('GET', '/v1/resolutions/base/recommendations/PS-1')).json;
     assert.equal(status(await big('POST', '/v1/nowhere')), 404);
