@@ -2,6 +2,8 @@
 
 #include "api/api.h"
 #include "core/xalloc.h"
+#include "http/etag.h"
+#include "http/http.h"
 #include "json/jsonx.h"
 
 #include <jansson.h>
@@ -120,4 +122,43 @@ void cursor_parts_free(const char *shape, char **parts)
         free(parts[i]);
         parts[i] = NULL;
     }
+}
+
+/* Query parameters that neither select nor order the items: a client may change them between
+ * pages (a bigger limit, another language), and `cursor` is what moves. */
+static const char *const unbound_params[] = {"limit", "lang", "format", "cursor", NULL};
+
+/* Adds one parameter's hash to the sum in @a cls: a sum, so their order does not matter. */
+static void tag_add(void *cls, const char *key, const char *value)
+{
+    for (const char *const *p = unbound_params; *p != NULL; p++)
+        if (strcmp(key, *p) == 0)
+            return;
+    size_t nk = strlen(key), nv = value != NULL ? strlen(value) : 0;
+    char *pair = xmalloc(nk + nv + 2);
+    memcpy(pair, key, nk + 1); /* the NUL keeps "a" "bc" apart from "ab" "c" */
+    if (value != NULL)
+        memcpy(pair + nk + 1, value, nv + 1);
+    /* a key without '=' counts apart from one with an empty value */
+    *(uint64_t *)cls += etag_hash(pair, value != NULL ? nk + 1 + nv : nk);
+    free(pair);
+}
+
+void cursor_tag(const struct http_req *req, char tag[CURSOR_TAG_LEN + 1])
+{
+    uint64_t sum = 0;
+    http_req_query_each(req, tag_add, &sum);
+    char *text = xasprintf("%s?%016llx", req->path != NULL ? req->path : "",
+                           (unsigned long long)sum);
+    snprintf(tag, CURSOR_TAG_LEN + 1, "%016llx",
+             (unsigned long long)etag_hash(text, strlen(text)));
+    free(text);
+}
+
+const char *cursor_unbind(const char *text, const char *tag)
+{
+    size_t n = strlen(tag);
+    if (text == NULL || strncmp(text, tag, n) != 0 || text[n] == '\0')
+        return NULL;
+    return text + n;
 }
