@@ -76,7 +76,9 @@ enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t 
 enum app_err api_body_none(struct http_req *req, struct http_res *res);
 
 /**
- * Reads `limit` (1..200, default 50, not repeated) and `cursor` (opaque; returned borrowed).
+ * Reads `limit` (1..200, default 50, not repeated) and `cursor`: not repeated, not empty, and
+ * handed out for this path and query (cursor.h); @a cursor gets its key (borrowed), for
+ * api_cursor(), or NULL when absent.
  */
 enum app_err api_page_params(struct http_req *req, struct http_res *res, int *limit,
                              const char **cursor);
@@ -98,8 +100,9 @@ bool api_is_slug(const char *s);
 
 /**
  * Runs a list statement and answers its page: PostgreSQL's JSON `{"items": [...],
- * "next_cursor": ...}` in column 0 and the next cursor (or NULL) in column 1, with the
- * `Link: rel="next"` header.
+ * "next_cursor": ...}` (built by json_build_object(), next_cursor last) in column 0 and the
+ * next cursor's key (or NULL) in column 1, with the `Link: rel="next"` header; both cursors get
+ * the request's tag in front (cursor.h).
  */
 enum app_err api_reply_page(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
                             int nparams, const char *const *params);
@@ -140,7 +143,7 @@ enum app_err api_if_match(struct http_req *req, struct http_res *res, const char
 enum app_err api_if_match_optional(struct http_req *req, struct http_res *res, const char *id,
                                    char **versions);
 
-/** Decodes the `cursor` parameter against @a shape (see cursor.h); 400 naming `cursor`. */
+/** Decodes the key api_page_params() gave against @a shape (see cursor.h); 400 naming `cursor`. */
 enum app_err api_cursor(struct http_req *req, struct http_res *res, const char *cursor,
                         const char *shape, char **parts);
 

@@ -94,6 +94,10 @@ const char *http_req_query(const struct http_req *req, const char *name);
 size_t http_req_query_count(const struct http_req *req, const char *name);
 /** @return the decoded query string rebuilt in order, without @a skip (new, free()). */
 char *http_req_query_without(const struct http_req *req, const char *skip);
+/** Called with each query parameter, decoded; @a value is NULL for a key without '='. */
+typedef void (*http_query_fn)(void *cls, const char *key, const char *value);
+/** Calls @a fn for every query parameter, in the order given. */
+void http_req_query_each(const struct http_req *req, http_query_fn fn, void *cls);
 
 /** Adds a response header (copies both strings). Silently drops past HTTP_MAX_HEADERS. */
 void http_res_header(struct http_res *res, const char *name, const char *value);

@@ -305,12 +305,24 @@ enum app_err api_page_params(struct http_req *req, struct http_res *res, int *li
                                       "must be an integer from 1 to 200");
         *limit = (int)v;
     }
-    if (http_req_query_count(req, "cursor") > 1)
+    size_t given = http_req_query_count(req, "cursor");
+    if (given > 1)
         return http_problem_field(req, res, APP_ERR_INVALID, "cursor is given more than once",
                                   "cursor", "give cursor once");
-    *cursor = http_req_query(req, "cursor");
-    if (*cursor != NULL && (*cursor)[0] == '\0')
-        *cursor = NULL;
+    if (given == 0)
+        return APP_OK;
+    const char *bound = http_req_query(req, "cursor"); /* NULL for a bare `cursor` */
+    if (bound == NULL || bound[0] == '\0')
+        return api_bad_param(req, res, "cursor", "must not be empty");
+    char tag[CURSOR_TAG_LEN + 1];
+    cursor_tag(req, tag);
+    *cursor = cursor_unbind(bound, tag);
+    if (*cursor == NULL)
+        return http_problem_field(req, res, APP_ERR_INVALID,
+                                  "the cursor is not one this list handed out for this query",
+                                  "cursor",
+                                  "use the next_cursor of a previous page, with the same path, "
+                                  "filters and sort");
     return APP_OK;
 }
 
@@ -356,6 +368,30 @@ bool api_is_slug(const char *s)
     return n >= 1 && n <= 80 && !prev_dash && !jsonx_is_uuid(s);
 }
 
+/*
+ * @return a new copy of the page @a body (*len bytes, updated) whose next_cursor, when a string,
+ * carries @a tag in front. Every list statement builds its body with json_build_object() and
+ * next_cursor last, so the member is found from the end; an item's text cannot fake it (a
+ * quote inside a JSON string is escaped).
+ */
+static char *page_bind_cursor(const char *body, size_t *len, const char *tag)
+{
+    static const char key[] = "\"next_cursor\"";
+    size_t klen = sizeof key - 1, at = *len;
+    while (at >= klen && memcmp(body + at - klen, key, klen) != 0)
+        at--;
+    if (at < klen)
+        return xstrndup(body, *len);
+    while (at < *len && (body[at] == ' ' || body[at] == ':'))
+        at++;
+    if (at >= *len || body[at] != '"')
+        return xstrndup(body, *len); /* null: the last page */
+    at++;
+    char *out = xasprintf("%.*s%s%s", (int)at, body, tag, body + at);
+    *len += CURSOR_TAG_LEN;
+    return out;
+}
+
 enum app_err api_reply_page(struct http_req *req, struct http_res *res, const struct db_stmt *stmt,
                             int nparams, const char *const *params)
 {
@@ -364,13 +400,16 @@ enum app_err api_reply_page(struct http_req *req, struct http_res *res, const st
     if (err == APP_OK && db_result_rows(r) == 0)
         err = http_problem(req, res, APP_ERR_INTERNAL, "the list could not be built", NULL);
     if (err == APP_OK) {
-        http_res_body(res, 200, "application/json", db_result_value(r, 0, 0),
-                      db_result_length(r, 0, 0));
+        char tag[CURSOR_TAG_LEN + 1];
+        cursor_tag(req, tag);
+        size_t len = db_result_length(r, 0, 0);
+        char *body = page_bind_cursor(db_result_value(r, 0, 0), &len, tag);
+        http_res_body_take(res, 200, "application/json", body, len);
         if (db_result_cols(r) > 1 && !db_result_is_null(r, 0, 1)) {
             /* the cursor is base64url text: safe in a URL as it is */
             char *query = http_req_query_without(req, "cursor");
-            char *link = xasprintf("<%s?%s%scursor=%s>; rel=\"next\"", req->path, query,
-                                   query[0] ? "&" : "", db_result_value(r, 0, 1));
+            char *link = xasprintf("<%s?%s%scursor=%s%s>; rel=\"next\"", req->path, query,
+                                   query[0] ? "&" : "", tag, db_result_value(r, 0, 1));
             http_res_header(res, "Link", link);
             free(link);
             free(query);

@@ -2,6 +2,8 @@
 
 #include "api/api.h"
 #include "core/xalloc.h"
+#include "http/etag.h"
+#include "http/http.h"
 #include "json/jsonx.h"
 
 #include <jansson.h>
@@ -120,4 +122,51 @@ void cursor_parts_free(const char *shape, char **parts)
         free(parts[i]);
         parts[i] = NULL;
     }
+}
+
+/* Query parameters that neither select nor order the items: a client may change them between
+ * pages (a bigger limit, another language), and `cursor` is what moves. */
+static const char *const unbound_params[] = {"limit", "lang", "format", "cursor", NULL};
+
+struct tag_sum {
+    uint64_t sum;
+    bool feed; /* the feed's `since` is for the first pull (API.md): later polls may drop it */
+};
+
+/* Adds one parameter's hash to the sum in @a cls: a sum, so their order does not matter. */
+static void tag_add(void *cls, const char *key, const char *value)
+{
+    struct tag_sum *t = cls;
+    for (const char *const *p = unbound_params; *p != NULL; p++)
+        if (strcmp(key, *p) == 0)
+            return;
+    if (t->feed && strcmp(key, "since") == 0)
+        return;
+    size_t nk = strlen(key), nv = value != NULL ? strlen(value) : 0;
+    char *pair = xmalloc(nk + nv + 2);
+    memcpy(pair, key, nk + 1); /* the NUL keeps "a" "bc" apart from "ab" "c" */
+    if (value != NULL)
+        memcpy(pair + nk + 1, value, nv + 1);
+    /* a key without '=' counts apart from one with an empty value */
+    t->sum += etag_hash(pair, value != NULL ? nk + 1 + nv : nk);
+    free(pair);
+}
+
+void cursor_tag(const struct http_req *req, char tag[CURSOR_TAG_LEN + 1])
+{
+    const char *path = req->path != NULL ? req->path : "";
+    struct tag_sum t = {0, strcmp(path, "/v1/updates") == 0};
+    http_req_query_each(req, tag_add, &t);
+    char *text = xasprintf("%s?%016llx", path, (unsigned long long)t.sum);
+    snprintf(tag, CURSOR_TAG_LEN + 1, "%016llx",
+             (unsigned long long)etag_hash(text, strlen(text)));
+    free(text);
+}
+
+const char *cursor_unbind(const char *text, const char *tag)
+{
+    size_t n = strlen(tag);
+    if (text == NULL || strncmp(text, tag, n) != 0 || text[n] == '\0')
+        return NULL;
+    return text + n;
 }

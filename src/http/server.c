@@ -168,6 +168,31 @@ char *http_req_query_without(const struct http_req *req, const char *skip)
     return r.out;
 }
 
+struct each_ctx {
+    http_query_fn fn;
+    void *cls;
+};
+
+static enum MHD_Result each_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct each_ctx *e = cls;
+    e->fn(e->cls, key, value);
+    return MHD_YES;
+}
+
+void http_req_query_each(const struct http_req *req, http_query_fn fn, void *cls)
+{
+    if (req->conn == NULL) {
+        for (size_t i = 0; req->fake_query != NULL && req->fake_query[i] != NULL; i += 2)
+            fn(cls, req->fake_query[i], req->fake_query[i + 1]);
+        return;
+    }
+    struct each_ctx e = {fn, cls};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, each_value, &e);
+}
+
 /* ---- framing checks on the first call ---- */
 
 struct framing {

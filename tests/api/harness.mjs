@@ -221,6 +221,15 @@ export function assertProblem(assert, res, status, field) {
   }
 }
 
+/**
+ * A cursor that carries the binding tag of `real` (a next_cursor of the same list and query: its
+ * first 16 characters, src/api/cursor.h) around the key `key` (a JSON value), so that the key's own
+ * checks are what answers.
+ */
+export function forgeCursor(real, key) {
+  return real.slice(0, 16) + Buffer.from(typeof key === 'string' ? key : JSON.stringify(key)).toString('base64url');
+}
+
 /** Imports the 2021 seed bundle into the server's database with `tracker import`. */
 export async function importSeed(server) {
   const r = await runTracker(server.db, ['import', path.join(ROOT, 'data/resolution-2021-11-15.json')]);

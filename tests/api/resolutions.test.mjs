@@ -2,7 +2,7 @@
 // archive/unarchive, validation and the order of checks.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem, sql } from './harness.mjs';
+import { startServer, assertProblem, sql, forgeCursor } from './harness.mjs';
 
 const base = (slug, extra = {}) => ({ slug, title: { en: `Resolution ${slug}` }, adopted_on: '2021-11-15', ...extra });
 
@@ -216,7 +216,8 @@ describe('resolutions', () => {
     for (const q of ['limit=0', 'limit=201', 'limit=-1', 'limit=abc', 'limit=', 'limit=1&limit=2', 'limit=9223372036854775808']) {
       assertProblem(assert, await server.request('GET', `/v1/resolutions?${q}`), 400, 'limit');
     }
-    for (const c of ['garbage', 'WyJ4Il0', '%27%3B--']) {
+    const real = (await server.request('GET', '/v1/resolutions?limit=1')).json.next_cursor;
+    for (const c of ['garbage', forgeCursor(real, ['x']), forgeCursor(real, ['2021-01-01', 'x']), '%27%3B--']) {
       assertProblem(assert, await server.request('GET', `/v1/resolutions?cursor=${c}`), 400, 'cursor');
     }
     assertProblem(assert, await server.request('GET', '/v1/resolutions?lang=english!'), 400, 'lang');

@@ -3,7 +3,7 @@
 // of these writes, and no token secret in any log line, error body or audit entry.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem, sql } from './harness.mjs';
+import { startServer, assertProblem, sql, forgeCursor } from './harness.mjs';
 
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 const JSON_CT = { 'Content-Type': 'application/json' };
@@ -189,7 +189,8 @@ describe('users and tokens', () => {
     for (const q of ['limit=0', 'limit=201', 'limit=abc', 'limit=-1']) {
       assertProblem(assert, await server.request('GET', `/v1/users?${q}`, { token: admin }), 400, 'limit');
     }
-    for (const c of ['garbage', 'W10', 'WyJ4IiwieSJd', "'; DROP TABLE users; --"]) {
+    const real = (await server.request('GET', '/v1/users?limit=1', { token: admin })).json.next_cursor;
+    for (const c of ['garbage', forgeCursor(real, []), forgeCursor(real, ['x', 'y']), "'; DROP TABLE users; --"]) {
       assertProblem(assert, await server.request('GET', `/v1/users?cursor=${encodeURIComponent(c)}`, { token: admin }), 400, 'cursor');
     }
     assertProblem(assert, await server.request('GET', '/v1/users?lang=x_y', { token: admin }), 400, 'lang');

@@ -3,10 +3,11 @@
  * (grep 'api_cursor(' src/api: keep SHAPES in step), plus one shape with the letters no handler
  * uses yet ('n', and 'D' and 'x' again), so every letter of cursor.h is reached.
  *
- * Input: a cursor as sent in `?cursor=`; or, when byte 0 is 'J', the JSON text inside a
- * cursor, which the harness encodes in base64url first (so the fuzzer reaches the JSON and the
- * per-letter checks without having to discover base64 on its own).
- * Checks: on success every part has the type its letter promises; on failure nothing is left.
+ * Input: a cursor's key (what follows its tag in `?cursor=`); or, when byte 0 is 'J', the JSON
+ * text inside a key, which the harness encodes in base64url first (so the fuzzer reaches the JSON
+ * and the per-letter checks without having to discover base64 on its own).
+ * Checks: on success every part has the type its letter promises; on failure nothing is left;
+ * cursor_unbind() gives the text after the tag, never empty, or NULL.
  */
 #include "fuzz.h"
 
@@ -105,6 +106,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (size > 0 && data[0] == 'J') ? b64url_encode(data + 1, size - 1) : fuzz_cstr(data, size);
     for (const char *const *s = shapes; *s != NULL; s++)
         check_shape(text, *s);
+    const char *key = cursor_unbind(text, "0123456789abcdef");
+    FUZZ_CHECK(key == NULL || (key == text + CURSOR_TAG_LEN && key[0] != '\0' &&
+                               strncmp(text, "0123456789abcdef", CURSOR_TAG_LEN) == 0));
     free(text);
     return 0;
 }

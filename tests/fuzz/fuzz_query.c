@@ -5,16 +5,18 @@
  * Input: a query string `k=v&k2&...` (raw bytes, as the server hands them over once decoded),
  * optionally followed by a newline and an Accept header value. The pairs become the fake_query
  * of a struct http_req (conn NULL), as in the unit tests.
- * Reached: api_page_params, api_lang, api_archived_param, csv_wanted, http_req_query_without,
- * and on every key and value jsonx_is_uuid, api_is_slug, api_is_lang, api_ref_split,
+ * Reached: api_page_params, cursor_tag, api_lang, api_archived_param, csv_wanted,
+ * http_req_query_without, and on every key and value jsonx_is_uuid, api_is_slug, api_is_lang, api_ref_split,
  * jsonx_is_date, jsonx_is_timestamp, jsonx_is_http_url, idempotency_key_valid, auth_role_parse.
- * Checks: the answers agree with what the helpers promise, with jsonx's own checks of the same
+ * Checks: the answers agree with what the helpers promise (a cursor's tag ignores the order of
+ * the parameters and those that do not select items), with jsonx's own checks of the same
  * shapes (slug, language tag) and with the C library's calendar (dates).
  */
 #include "fuzz.h"
 
 #include "api/api.h"
 #include "api/csv.h"
+#include "api/cursor.h"
 #include "api/idempotency.h"
 #include "auth/auth.h"
 #include "json/jsonx.h"
@@ -131,7 +133,11 @@ static void check_params(struct http_req *req)
     bool csv = false;
     if (api_page_params(req, &res, &limit, &cursor) == APP_OK) {
         FUZZ_CHECK(limit >= 1 && limit <= 200);
-        FUZZ_CHECK(cursor == NULL || cursor[0] != '\0');
+        /* the key of a cursor this path and query handed out: after its tag, never empty */
+        const char *given = http_req_query(req, "cursor");
+        FUZZ_CHECK(cursor == NULL || (cursor[0] != '\0' && given != NULL &&
+                                      cursor == given + CURSOR_TAG_LEN));
+        FUZZ_CHECK(cursor != NULL || http_req_query_count(req, "cursor") == 0);
     } else {
         fuzz_check_problem(&res);
     }
@@ -149,6 +155,37 @@ static void check_params(struct http_req *req)
     if (csv_wanted(req, &res, &csv) != APP_OK)
         fuzz_check_problem(&res);
     http_res_cleanup(&res);
+}
+
+/* The tag of req's query with @a pairs instead (@a n of them, in that order). */
+static void tag_with(const struct http_req *req, const char **pairs, size_t n, char *tag)
+{
+    struct http_req copy = *req;
+    pairs[2 * n] = NULL;
+    copy.fake_query = pairs;
+    cursor_tag(&copy, tag);
+}
+
+/* A cursor's tag: the same with the pairs reversed and without limit, lang, format and cursor
+ * (a client may change those between pages). */
+static void check_tag(const struct http_req *req, const char *const *pairs, size_t n)
+{
+    char tag[CURSOR_TAG_LEN + 1], again[CURSOR_TAG_LEN + 1];
+    cursor_tag(req, tag);
+    FUZZ_CHECK(strlen(tag) == CURSOR_TAG_LEN);
+    const char *kept[2 * FUZZ_MAX_PAIRS + 1];
+    size_t k = 0;
+    for (size_t i = n; i-- > 0;) {
+        const char *key = pairs[2 * i];
+        if (strcmp(key, "limit") == 0 || strcmp(key, "lang") == 0 ||
+            strcmp(key, "format") == 0 || strcmp(key, "cursor") == 0)
+            continue;
+        kept[2 * k] = key;
+        kept[2 * k + 1] = pairs[2 * i + 1];
+        k++;
+    }
+    tag_with(req, kept, k, again);
+    FUZZ_CHECK(strcmp(tag, again) == 0);
 }
 
 /* The query rebuilt for the Link header: percent-encoded, without the cursor. */
@@ -180,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.fake_query = pairs;
     req.fake_headers = headers;
     check_params(&req);
+    check_tag(&req, pairs, n);
     check_rebuilt(&req);
     for (size_t i = 0; i < 2 * n; i++) {
         if (pairs[i] == NULL)

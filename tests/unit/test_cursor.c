@@ -1,4 +1,5 @@
-/* Cursor decoding: only the shapes the service produced get through. */
+/* Cursor decoding: only the shapes the service produced get through, and only on the list and
+ * query that handed the cursor out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <cmocka.h>
 
 #include "api/cursor.h"
+#include "http/http.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -93,12 +95,76 @@ static void test_rejects_out_of_range(void **state)
     }
 }
 
+/* The tag of @a path with the query pairs @a query, ended by a NULL key (a NULL value: a key
+ * without '='). */
+static void tag_of(const char *path, const char *const *query, char *tag)
+{
+    struct http_req req;
+    memset(&req, 0, sizeof req);
+    req.path = path;
+    req.fake_query = query;
+    cursor_tag(&req, tag);
+    assert_int_equal(strlen(tag), CURSOR_TAG_LEN);
+    assert_int_equal(strspn(tag, "0123456789abcdef"), CURSOR_TAG_LEN);
+}
+
+static void test_tag_binds_path_and_filters(void **state)
+{
+    (void)state;
+    char base[CURSOR_TAG_LEN + 1], other[CURSOR_TAG_LEN + 1];
+    const char *const q[] = {"resolution", "a", "status", "stalled", NULL};
+    tag_of("/v1/recommendations", q, base);
+    /* the same filters in another order, with limit, lang, format and cursor added */
+    const char *const same[] = {"limit", "3",   "status", "stalled", "lang",   "ru",
+                                "cursor", "x",  "format", "json",    "resolution", "a", NULL};
+    tag_of("/v1/recommendations", same, other);
+    assert_string_equal(base, other);
+    /* another path, another value, one filter less or more, a key without a value */
+    const char *const *variants[] = {
+        (const char *const[]){"resolution", "b", "status", "stalled", NULL},
+        (const char *const[]){"resolution", "a", NULL},
+        (const char *const[]){"resolution", "a", "status", "stalled", "sort", "code", NULL},
+        (const char *const[]){"resolution", "a", "status", "stalled", "q", NULL, NULL},
+        (const char *const[]){"resolution", "a", "status", "stalled", "q", "", NULL},
+        (const char *const[]){"resolutio", "na", "status", "stalled", NULL},
+    };
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        tag_of("/v1/recommendations", variants[i], other);
+        if (strcmp(base, other) == 0)
+            fail_msg("variant %zu has the tag of the original query", i);
+    }
+    tag_of("/v1/resolutions", q, other);
+    assert_string_not_equal(base, other);
+    /* FNV-1a of "<path>?<sum of the parameters' hashes, in hex>": a changed scheme would refuse
+       every cursor clients hold across an upgrade, so it changes only on purpose */
+    tag_of("/v1/recommendations", (const char *const[]){"limit", "1", NULL}, other);
+    assert_string_equal(other, "072de55c47f492db");
+    char empty_q[CURSOR_TAG_LEN + 1];
+    tag_of("/v1/recommendations", (const char *const[]){"q", NULL, NULL}, empty_q);
+    tag_of("/v1/recommendations", (const char *const[]){"q", "", NULL}, other);
+    assert_string_not_equal(empty_q, other);
+}
+
+static void test_unbind(void **state)
+{
+    (void)state;
+    const char *tag = "0123456789abcdef";
+    assert_string_equal(cursor_unbind("0123456789abcdefWyJ4Il0", tag), "WyJ4Il0");
+    assert_null(cursor_unbind("0123456789abcdef", tag));  /* no key */
+    assert_null(cursor_unbind("0123456789abcdeeWyJ4Il0", tag));
+    assert_null(cursor_unbind("WyJ4Il0", tag));
+    assert_null(cursor_unbind("", tag));
+    assert_null(cursor_unbind(NULL, tag));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_rejects_out_of_range),
+        cmocka_unit_test(test_tag_binds_path_and_filters),
+        cmocka_unit_test(test_unbind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
