@@ -155,12 +155,12 @@ export function cli(url, args) {
 export async function startTracker(url, env = {}) {
   const server = await startServer({ db: 'unused-see-dbUrl', env: { DATABASE_URL: url, ...env } });
   server.dbUrl = url;
-  started.add(server);
+  startedServers.add(server);
   return server;
 }
 
 /** Servers the running scenario started: a failed scenario kills those still up, so that node can exit. */
-const started = new Set();
+const startedServers = new Set();
 
 /**
  * A server on `url` with the seed resolution imported and a monitor token.
@@ -519,12 +519,12 @@ export function scenario(name, fn, options = {}) {
       for (const loop of running) loop.abort();
       running.clear();
       for (const e2 of ledgers) e2.ledger.aborted = true;
-      for (const server of started) {
+      for (const server of startedServers) {
         if (server.proc.exitCode === null && server.proc.signalCode === null) await server.stop('SIGKILL').catch(() => {});
       }
       throw e;
     } finally {
-      started.clear();
+      startedServers.clear();
       rec.seconds = round((Date.now() - started) / 1000);
       if (writes.length) rec.figures.writes = writes.length === 1 ? writes[0] : writes;
       delete rec.newLedger;
