@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "json/jsonx.h"
+#include "json/parse_error.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -608,9 +609,14 @@ int import_command(const struct config *cfg, const char *text, size_t len)
 {
     json_error_t jerr;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL)
-        return log_cli_error(1, "invalid bundle: not valid JSON at line %d, column %d: %s",
-                             jerr.line, jerr.column, jerr.text);
+    if (doc == NULL) {
+        char *field = parse_error_field(text, len, &jerr);
+        int rc = log_cli_error(1, "invalid bundle: not valid JSON at line %d, column %d%s%s%s: %s",
+                               jerr.line, jerr.column, field[0] ? " (in " : "", field,
+                               field[0] ? ")" : "", jerr.text);
+        free(field);
+        return rc;
+    }
     json_t *errors = NULL;
     json_t *refs = bundle_validate(doc, &errors);
     int rc = json_array_size(errors) > 0 ? import_fail(errors) : import_run(cfg, doc, refs);

@@ -6,6 +6,7 @@
 #include "api/cursor.h"
 #include "http/etag.h"
 #include "json/jsonx.h"
+#include "json/parse_error.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -246,7 +247,10 @@ enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t 
                                                                : error.text;
         char detail[300];
         snprintf(detail, sizeof detail, "the request body is not valid JSON: %s", why);
-        return http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, "", why);
+        char *field = parse_error_field(req->body, req->body_len, &error);
+        enum app_err err = http_problem_field(req, res, APP_ERR_BAD_REQUEST, detail, field, why);
+        free(field);
+        return err;
     }
     if (!json_is_object(doc)) {
         json_decref(doc);

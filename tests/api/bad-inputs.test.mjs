@@ -170,6 +170,46 @@ describe('bad-input corpus', () => {
     expect4xx(await server.request('POST', `/v1/recommendations/${rec.id}/updates`, { token: editor, body: { body: 'x', progress: 1e300 } }), 'huge progress');
   });
 
+  test('a body that does not parse names the member where it went wrong (its JSON Pointer), or "" for the whole body', async () => {
+    const res = await server.request('GET', '/v1/resolutions/bad');
+    const bundle = (body) => `{"format":"recommendation-tracker/bundle@1","recommendations":[{},{},{"updates":[]},{"code":"PS-9","updates":[{"body":${body}}]}]}`;
+    const utf8 = (...parts) => Buffer.concat(parts.map((p) => Buffer.from(p)));
+    const cases = [
+      ['POST', '/v1/agencies', '{"slug":"a","kind":"other","name":{"en":"x\\u0000"}}', '/name/en', /NUL/],
+      ['POST', '/v1/agencies', '{"slug":"a","kind":"other","name":{"en":"x","en":"y"}}', '/name/en', /duplicate/],
+      ['POST', '/v1/agencies', '{"slug":"a","kind":"other","slug":"b"}', '/slug', /duplicate/],
+      ['PATCH', `/v1/resolutions/${res.json.id}`, '{"title":{"en":"a\\u0000"}}', '/title/en', /NUL/],
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"en":"\\ud800"},"adopted_on":"2021-01-01"}', '/title/en', /Unicode/],
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"en":"a\\udc00b"},"adopted_on":"2021-01-01"}', '/title/en', /Unicode/],
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"en":"a\\qb"},"adopted_on":"2021-01-01"}', '/title/en', /escape/],
+      ['POST', '/v1/resolutions', utf8('{"slug":"s","title":{"en":"a', [0xc3, 0x28], '"},"adopted_on":"2021-01-01"}'), '/title/en', /decode/],
+      ['POST', '/v1/resolutions', utf8('{"slug":"s","title":{"en":"a"},"summary":"', [0xff], '"}'), '/summary', /decode/],
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"en":"t"},"addressees":["x","y\\u0000"]}', '/addressees/1', /NUL/],
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"en":"t"},"addressees":["x",tru]}', '/addressees/1', /invalid token/],
+      ['POST', '/v1/resolutions', '{"slug":"s","a/b~c":"\\u0000"}', '/a~1b~0c', /NUL/],
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"~en/":"x","~en/":"y"}}', '/title/~0en~1', /duplicate/],
+      ['POST', '/v1/import', bundle('"x\\ud800"'), '/recommendations/3/updates/0/body', /Unicode/],
+      ['POST', '/v1/import', bundle('"x\\u0000"'), '/recommendations/3/updates/0/body', /NUL/],
+      // a key that is no text cannot be named: its object is
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"e\\ud800":"x"}}', '/title', /Unicode/],
+      // problems of the whole body
+      ['POST', '/v1/resolutions', '{"slug":"s","title":{"en":"x', '', /end of input/],
+      ['POST', '/v1/resolutions', '{"slug":"s"} garbage', '', /end of file expected/],
+      ['POST', '/v1/resolutions', '"s"', '', /expected/],
+      ['POST', '/v1/resolutions', '[{"slug":"\\u0000"}]', '', /NUL/],
+    ];
+    for (const [method, p, body, field, message] of cases) {
+      const r = await server.request(method, p, { token: editor, body, headers: { 'Content-Type': 'application/json', 'If-Match': res.headers.get('etag') } });
+      tried++;
+      const what = `${method} ${p} ${body}`;
+      assertProblem(assert, r, 400);
+      assert.equal(r.json.errors?.length, 1, `${what}: ${r.text}`);
+      assert.equal(r.json.errors[0].field, field, `${what}: ${r.text}`);
+      assert.match(r.json.errors[0].message, message, what);
+      assert.ok(!r.text.includes('\ufffd') && !/JSON_ALLOW_NUL/.test(r.text), `${what}: ${r.text}`); // no bytes echoed that are not UTF-8
+    }
+  });
+
   test('SQL metacharacters and path traversal in every filter and path parameter', async () => {
     const nasty = ["'; DROP TABLE recommendations; --", '../../etc/passwd', '%00', '" OR 1=1 --', '\\', '${jndi}', '<script>'];
     for (const n of nasty) {

@@ -716,6 +716,8 @@ describe('tracker import FILE', () => {
     const before = tableCounts(db);
     const cases = [
       [write('broken.json', '{"format": '), /not valid JSON/],
+      [write('surrogate.json', '{"recommendations": [{}, {"updates": [{"body": "x\\ud800"}]}]}'),
+        /not valid JSON at line 1, column \d+ \(in \/recommendations\/1\/updates\/0\/body\): invalid Unicode/],
       [write('array.json', '[]'), /invalid bundle/],
       [write('sector.json', (() => { const b = seed(); b.resolution.slug = 'cli'; b.recommendations[0].sector = 'ZZ'; return b; })()),
         /\/recommendations\/0\/sector/],

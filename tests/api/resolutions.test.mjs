@@ -58,7 +58,7 @@ describe('resolutions', () => {
     assertProblem(assert, await post('', { 'Content-Type': 'application/json' }), 400);
     assertProblem(assert, await post('{"slug":"a","slug":"b"}', { 'Content-Type': 'application/json' }), 400);
     const nul = await post('{"slug":"a\\u0000"}', { 'Content-Type': 'application/json' });
-    assertProblem(assert, nul, 400, '');
+    assertProblem(assert, nul, 400, '/slug');
     assert.match(nul.json.detail, /NUL/);
     assert.doesNotMatch(nul.text, /JSON_ALLOW_NUL/); // the JSON library's own flag name
     assertProblem(assert, await post(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), { 'Content-Type': 'application/json' }), 400);

@@ -58,6 +58,18 @@ static inline void fuzz_check_errors(json_t *errors, const char *prefix)
     }
 }
 
+/* @a field is "" or an RFC 6901 JSON Pointer: "/" tokens, each "~" followed by 0 or 1. */
+static inline void fuzz_check_pointer(const char *field)
+{
+    FUZZ_CHECK(field != NULL && (field[0] == '\0' || field[0] == '/'));
+    for (const char *p = field; *p; p++)
+        if (*p == '~')
+            FUZZ_CHECK(p[1] == '0' || p[1] == '1');
+    json_t *text = json_string(field); /* NULL unless valid UTF-8 */
+    FUZZ_CHECK(text != NULL);
+    json_decref(text);
+}
+
 /* A problem written into @a res is application/problem+json whose status is the response's. */
 static inline void fuzz_check_problem(const struct http_res *res)
 {

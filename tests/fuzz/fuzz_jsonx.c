@@ -1,21 +1,23 @@
 /*
  * Request bodies: the raw bytes go through api_body_object() (the handlers' parser: size,
- * Content-Type, json_loadb with JSON_REJECT_DUPLICATES, object only), then jsonx_validate()
- * against a harness-local field table that holds every enum jsonx_type, with the bounds the
- * resources use, under each combination of flags the resources use. The resources' own
- * tables are static in the src/api/ files; the real bundle tables (resolution, sector, agency,
+ * Content-Type, json_loadb with JSON_REJECT_DUPLICATES, object only, parse_error_field() naming
+ * where a body that does not parse went wrong), then jsonx_validate() against a harness-local
+ * field table that holds every enum jsonx_type, with the bounds the resources use, under each
+ * combination of flags the resources use. The resources' own tables are static in the src/api/ files; the real bundle tables (resolution, sector, agency,
  * recommendation, update, retraction) are fuzzed by fuzz_bundle through bundle_validate().
  *
  * Input: byte 0 chooses the mode (bit 0: a nested prefix, as in bundles; bits 1..: the flags
  * variant), the rest is the body. Each body is validated both whole (create) and partial (PATCH).
- * Checks: every error is {field, message} under the prefix; a partial validation reports
- * exactly the errors of a full one except the top-level "is required"; a problem answer is
- * well formed.
+ * Checks: a body that does not parse is one error naming the member parse_error_field() finds
+ * (a JSON Pointer, or "" for the whole body); every error is {field, message} under the prefix;
+ * a partial validation reports exactly the errors of a full one except the top-level
+ * "is required"; a problem answer is well formed.
  */
 #include "fuzz.h"
 
 #include "api/api.h"
 #include "json/jsonx.h"
+#include "json/parse_error.h"
 
 #include <limits.h>
 
@@ -94,14 +96,25 @@ static void check_body(json_t *body, const struct jsonx_field *fields, const cha
     json_decref(full);
 }
 
-/* A refused body is a 400 naming the body itself (field "") once, with the parser's reason. */
-static void check_body_problem(const struct http_res *res)
+/* A refused body is a 400 with one error, the parser's reason, naming the member where the
+ * problem lies (a JSON Pointer) or the body itself (""), as parse_error_field() finds it. */
+static void check_body_problem(const struct http_res *res, const char *body, size_t len)
 {
     json_t *doc = json_loadb(res->body, res->body_len, 0, NULL);
     json_t *errors = json_object_get(doc, "errors");
     FUZZ_CHECK(json_array_size(errors) == 1);
     const char *field = json_string_value(json_object_get(json_array_get(errors, 0), "field"));
-    FUZZ_CHECK(field != NULL && field[0] == '\0');
+    fuzz_check_pointer(field);
+    json_error_t error;
+    json_t *again = json_loadb(body, len, JSON_REJECT_DUPLICATES, &error);
+    if (again == NULL) { /* an empty body too: "" either way */
+        char *expected = parse_error_field(body, len, &error);
+        FUZZ_CHECK(strcmp(field, expected) == 0);
+        free(expected);
+    } else {
+        FUZZ_CHECK(field[0] == '\0');
+    }
+    json_decref(again);
     json_decref(doc);
 }
 
@@ -126,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(body == NULL);
         fuzz_check_problem(&res);
         FUZZ_CHECK(res.status == 400);
-        check_body_problem(&res);
+        check_body_problem(&res, body_text, size - 1);
     } else {
         FUZZ_CHECK(json_is_object(body) && res.status == 0);
         const struct jsonx_field *fields = tables[(mode >> 1) % (sizeof tables / sizeof *tables)];
