@@ -84,6 +84,8 @@ bool jsonx_is_country(const char *s);
 bool jsonx_is_currency(const char *s);
 
 /** Is @a s shaped like a UUID (8-4-4-4-12 hexadecimal digits)? */
+/** Is @a s a code: ^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$, at most @a max characters? */
+bool jsonx_is_code(const char *s, size_t max);
 bool jsonx_is_uuid(const char *s);
 
 #endif

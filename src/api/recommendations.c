@@ -582,6 +582,10 @@ enum app_err recommendations_get_by_code(struct http_req *req, struct http_res *
         err = resolutions_find(req, res, req->params[0], resolution);
     if (err != APP_OK)
         return err;
+    /* no code has another shape (or bytes that are not text): 404, as for a malformed id */
+    if (!jsonx_is_code(req->params[1], 40))
+        return http_problem(req, res, APP_ERR_NOT_FOUND, "no such recommendation in this resolution",
+                            NULL);
     const char *params[] = {resolution, req->params[1], lang};
     return api_reply_query(req, res, &rec_stmts[STMT_GET_BY_CODE], 3, params, 1,
                            "no such recommendation in this resolution");

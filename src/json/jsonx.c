@@ -133,6 +133,11 @@ static bool matches_code(const char *s, size_t max, bool lower_only)
     return true;
 }
 
+bool jsonx_is_code(const char *s, size_t max)
+{
+    return matches_code(s, max, false);
+}
+
 bool jsonx_is_uuid(const char *s)
 {
     static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";

@@ -307,6 +307,10 @@ describe('read', () => {
     assertProblem(assert, await server.request('GET', '/v1/resolutions/later/recommendations/PS-80'), 404);
     assertProblem(assert, await server.request('GET', '/v1/resolutions/nope/recommendations/PS-80'), 404);
     assertProblem(assert, await server.request('GET', `/v1/resolutions/${UNKNOWN}/recommendations/PS-80`), 404);
+    // a code of no possible shape, bytes that are not text among them, is 404 as a malformed id is
+    for (const code of ['%FF', 'PS%FF', '%00', 'PS--1', '-PS', `${'P'.repeat(41)}`, 'PS%20-1']) {
+      assertProblem(assert, await server.request('GET', `/v1/resolutions/dialogue/recommendations/${code}`), 404);
+    }
   });
 });
 
