@@ -40,7 +40,7 @@ struct auth_principal {
     char user_id[37];
     char token_id[37];
     char agency_id[37]; /* "" unless role is ROLE_AGENCY */
-    char name[201];
+    char *name;         /* the whole name (owned, freed with the request); NULL if anonymous */
 };
 
 struct http_req {

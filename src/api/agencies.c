@@ -30,7 +30,7 @@ static const struct jsonx_field agency_fields[] = {
     {.name = "slug", .type = JX_SLUG, .flags = JX_REQUIRED},
     {.name = "name", .type = JX_LOCALIZED, .flags = JX_REQUIRED},
     {.name = "kind", .type = JX_ENUM, .flags = JX_REQUIRED, .values = agency_kinds},
-    {.name = "acronym", .type = JX_STRING, .flags = JX_NULLABLE},
+    {.name = "acronym", .type = JX_STRING, .flags = JX_NULLABLE, .max = JSONX_MAX_ACRONYM},
     {.name = "parent_id", .type = JX_REF, .flags = JX_NULLABLE},
     {.name = "website", .type = JX_URL, .flags = JX_NULLABLE},
     {.name = "id", .type = JX_STRING, .flags = JX_READONLY},

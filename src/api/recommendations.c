@@ -398,8 +398,9 @@ static enum app_err text_param(struct http_req *req, struct http_res *res, const
         return err;
     if (!utf8_ok(*value))
         return api_bad_param(req, res, name, "must be UTF-8 text");
+    char buf[JSONX_TOO_LONG_SIZE];
     if (jsonx_utf8_length(*value) > max)
-        return api_bad_param(req, res, name, "is too long");
+        return api_bad_param(req, res, name, jsonx_too_long(buf, max));
     return APP_OK;
 }
 
@@ -414,7 +415,7 @@ static enum app_err list_value_filters(struct http_req *req, struct http_res *re
         q->response != NULL && !word_in(q->response, strlen(q->response), rec_responses))
         err = api_bad_param(req, res, "response", "is not a response");
     if (err == APP_OK)
-        err = text_param(req, res, "theme", 1000, &q->theme);
+        err = text_param(req, res, "theme", JSONX_MAX_ITEM, &q->theme);
     if (err == APP_OK && (err = api_query_one(req, res, "sdg", &q->sdg)) == APP_OK &&
         q->sdg != NULL && !sdg_ok(q->sdg))
         err = api_bad_param(req, res, "sdg", "must be an integer from 1 to 17");

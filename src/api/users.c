@@ -26,7 +26,7 @@
 static const char *const user_roles[] = {"agency", "monitor", "editor", "admin", NULL};
 
 static const struct jsonx_field user_fields[] = {
-    {.name = "name", .type = JX_STRING, .flags = JX_REQUIRED},
+    {.name = "name", .type = JX_STRING, .flags = JX_REQUIRED, .max = JSONX_MAX_SHORT},
     {.name = "email", .type = JX_STRING, .flags = JX_NULLABLE, .max = USERS_EMAIL_MAX},
     {.name = "role", .type = JX_ENUM, .flags = JX_REQUIRED, .values = user_roles},
     {.name = "agency_id", .type = JX_REF, .flags = JX_NULLABLE},
@@ -39,7 +39,7 @@ static const struct jsonx_field user_fields[] = {
 };
 
 static const struct jsonx_field token_fields[] = {
-    {.name = "name", .type = JX_STRING, .flags = JX_REQUIRED},
+    {.name = "name", .type = JX_STRING, .flags = JX_REQUIRED, .max = JSONX_MAX_SHORT},
     {.name = "expires_at", .type = JX_TIMESTAMP, .flags = JX_NULLABLE},
     {.name = "id", .type = JX_STRING, .flags = JX_READONLY},
     {.name = "token", .type = JX_STRING, .flags = JX_READONLY},

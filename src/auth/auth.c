@@ -2,8 +2,10 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "core/xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -86,22 +88,6 @@ static bool token_shape_ok(const char *t)
     return true;
 }
 
-/*
- * Copies @a src into @a dst (@a size bytes), cutting a long text before the UTF-8 sequence that
- * would straddle the end, so that a long name never becomes invalid UTF-8 (audit, authors).
- */
-static void auth_copy_utf8(char *dst, size_t size, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= size) {
-        n = size - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 static enum app_err unauthorized(struct http_req *req, struct http_res *res, const char *detail)
 {
     http_res_header(res, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -110,6 +96,7 @@ static enum app_err unauthorized(struct http_req *req, struct http_res *res, con
 
 enum app_err auth_authenticate(struct http_req *req, struct http_res *res)
 {
+    free(req->who.name); /* a second try on a fresh connection */
     memset(&req->who, 0, sizeof req->who);
     const char *header = http_req_header(req, "Authorization");
     if (header == NULL)
@@ -134,7 +121,8 @@ enum app_err auth_authenticate(struct http_req *req, struct http_res *res)
     snprintf(req->who.user_id, sizeof req->who.user_id, "%s", db_result_value(r, 0, 1));
     req->who.role = auth_role_parse(db_result_value(r, 0, 2));
     snprintf(req->who.agency_id, sizeof req->who.agency_id, "%s", db_result_value(r, 0, 3));
-    auth_copy_utf8(req->who.name, sizeof req->who.name, db_result_value(r, 0, 4));
+    /* whole: it is copied as the author of updates and the actor of the audit log */
+    req->who.name = xstrdup(db_result_value(r, 0, 4));
     db_result_free(r);
     return APP_OK;
 }

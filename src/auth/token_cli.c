@@ -20,8 +20,8 @@ bool token_args_check(const char *name, const char *role, const char *agency_slu
         why = "--name must not be empty";
     else if (utf8 == NULL)
         why = "--name must be UTF-8 text";
-    else if (jsonx_utf8_length(name) > JSONX_MAX_TEXT) /* the API's limit for a text value */
-        why = "--name is longer than " TOKEN_STR(JSONX_MAX_TEXT) " characters";
+    else if (jsonx_utf8_length(name) > JSONX_MAX_SHORT) /* the API's limit for a user's name */
+        why = "--name is longer than " TOKEN_STR(JSONX_MAX_SHORT) " characters";
     else if (auth_role_parse(role) == ROLE_NONE)
         why = "--role must be one of admin, editor, monitor, agency";
     else if (strcmp(role, "agency") == 0 && agency_slug == NULL)

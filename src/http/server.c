@@ -526,6 +526,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     http_res_cleanup(&ctx->res);
     for (size_t i = 0; i < ctx->req.nparams; i++)
         free(ctx->req.params[i]);
+    free(ctx->req.who.name);
     free(ctx->body);
     free(ctx->method);
     free(ctx->path);

@@ -48,6 +48,12 @@ size_t jsonx_utf8_length(const char *s)
     return n;
 }
 
+const char *jsonx_too_long(char *buf, size_t max)
+{
+    snprintf(buf, JSONX_TOO_LONG_SIZE, "is too long (at most %zu characters)", max);
+    return buf;
+}
+
 static bool all_digits(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -110,7 +116,7 @@ bool jsonx_is_http_url(const char *s)
         skip = 8;
     else
         return false;
-    if (s[skip] == '\0' || s[skip] == '/' || strlen(s) > 2048)
+    if (s[skip] == '\0' || s[skip] == '/')
         return false;
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
@@ -167,17 +173,29 @@ bool jsonx_is_lang(const char *s)
     return s[i] == '\0';
 }
 
-/* Checks a text value; @return NULL when fine, else the message. */
-static const char *text_problem(json_t *v, long long max)
+/*
+ * Checks a text value of at most @a max characters (JSONX_MAX_TEXT when 0). @return NULL when
+ * fine, else the message (static, or written into @a buf of JSONX_TOO_LONG_SIZE bytes).
+ */
+static const char *text_problem(json_t *v, long long max, char *buf)
 {
     if (!json_is_string(v))
         return "must be a string";
     const char *s = json_string_value(v);
+    size_t limit = (size_t)(max > 0 ? max : JSONX_MAX_TEXT);
     if (s[0] == '\0')
         return "must not be empty";
-    if (jsonx_utf8_length(s) > (size_t)(max > 0 ? max : JSONX_MAX_TEXT))
-        return "is too long";
+    if (jsonx_utf8_length(s) > limit)
+        return jsonx_too_long(buf, limit);
     return NULL;
+}
+
+/* Checks an http or https URL; one over the limit is "too long" whatever its shape. */
+static const char *url_problem(const char *s, char *buf)
+{
+    if (s != NULL && jsonx_utf8_length(s) > JSONX_MAX_URL)
+        return jsonx_too_long(buf, JSONX_MAX_URL);
+    return (s != NULL && jsonx_is_http_url(s)) ? NULL : "must be an http or https URL";
 }
 
 /* Does @a obj hold another key equal to @a key but for case, sorting before it? (Language tags
@@ -207,7 +225,8 @@ static void check_localized(json_t *v, const char *ptr, json_t *errors)
         else if (has_case_twin(v, lang))
             jsonx_error(errors, ptr, lang, "names the language of another key (tags ignore case)");
         else {
-            const char *why = text_problem(text, 0);
+            char buf[JSONX_TOO_LONG_SIZE];
+            const char *why = text_problem(text, 0, buf);
             if (why != NULL)
                 jsonx_error(errors, ptr, lang, why);
         }
@@ -256,7 +275,7 @@ static void check_evidence(json_t *v, const char *ptr, json_t *errors)
 {
     static const struct jsonx_field link_fields[] = {
         {.name = "url", .type = JX_URL, .flags = JX_REQUIRED},
-        {.name = "title", .type = JX_STRING, .flags = JX_NULLABLE, .max = 500},
+        {.name = "title", .type = JX_STRING, .flags = JX_NULLABLE, .max = JSONX_MAX_SHORT},
         {.name = NULL},
     };
     if (!json_is_array(v)) {
@@ -297,7 +316,7 @@ static void check_array(json_t *v, const struct jsonx_field *f, const char *ptr,
     size_t i;
     json_t *item;
     json_array_foreach(v, i, item) {
-        char index[24];
+        char index[24], buf[JSONX_TOO_LONG_SIZE];
         snprintf(index, sizeof index, "%zu", i);
         const char *why = NULL;
         if (f->type == JX_INT_ARRAY) {
@@ -305,7 +324,7 @@ static void check_array(json_t *v, const struct jsonx_field *f, const char *ptr,
                 json_integer_value(item) > f->max)
                 why = "is not an allowed number";
         } else {
-            why = text_problem(item, f->type == JX_REF_ARRAY ? 200 : 1000);
+            why = text_problem(item, f->type == JX_REF_ARRAY ? 200 : JSONX_MAX_ITEM, buf);
         }
         for (size_t j = 0; why == NULL && j < i; j++)
             if (json_equal(item, json_array_get(v, j)))
@@ -329,9 +348,10 @@ static void check_value(json_t *v, const struct jsonx_field *f, const char *ptr,
 {
     const char *why = NULL;
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+    char buf[JSONX_TOO_LONG_SIZE];
     switch (f->type) {
         case JX_STRING:
-            why = text_problem(v, f->max);
+            why = text_problem(v, f->max, buf);
             break;
         case JX_LOCALIZED:
             check_localized(v, ptr, errors);
@@ -366,10 +386,10 @@ static void check_value(json_t *v, const struct jsonx_field *f, const char *ptr,
                       : "must be letters and digits, dash-separated";
             break;
         case JX_REF:
-            why = text_problem(v, 200);
+            why = text_problem(v, 200, buf);
             break;
         case JX_URL:
-            why = (s && jsonx_is_http_url(s)) ? NULL : "must be an http or https URL";
+            why = url_problem(s, buf);
             break;
         case JX_COUNTRY:
             why = (s && jsonx_is_country(s)) ? NULL

@@ -1,7 +1,7 @@
 // Agencies: /v1/agencies, /v1/agencies/{id}, archive and unarchive (API.md §1, §3).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem, sql, forgeCursor } from './harness.mjs';
+import { startServer, assertProblem, assertTooLong, sql, forgeCursor, textOf, urlOf } from './harness.mjs';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 const LONG = 'x'.repeat(20001);
@@ -346,6 +346,29 @@ describe('agencies', () => {
       assertProblem(assert, await patch('/v1/agencies/mchs', body, etag), 400, field);
     }
     assertProblem(assert, await get('/v1/agencies/valid'), 404, undefined);
+  });
+
+  it('text limits count characters and are those of a bundle: acronym 100, website 2,048; refused with the limit', async () => {
+    // astral emoji (two UTF-16 units, four bytes each) and Cyrillic URLs: only a count of characters passes both
+    const acronym = textOf(100, true);
+    const website = urlOf(2048);
+    const r = await newAgency({ slug: 'at-the-limits', acronym, website });
+    assert.equal(r.json.acronym, acronym);
+    assert.equal(r.json.website, website);
+    const tooLong = async (body, field, max) => {
+      assertTooLong(assert, await post('/v1/agencies', { slug: 'over-the-limits', name: { en: 'x' }, kind: 'other', ...body }), field, max);
+      const etag = (await get('/v1/agencies/at-the-limits')).headers.get('etag');
+      assertTooLong(assert, await patch('/v1/agencies/at-the-limits', body, etag), field, max);
+    };
+    await tooLong({ acronym: textOf(101, true) }, '/acronym', 100);
+    await tooLong({ acronym: 'A'.repeat(20000) }, '/acronym', 100);
+    await tooLong({ website: urlOf(2049) }, '/website', 2048);
+    await tooLong({ website: `https://${'a'.repeat(20000)}` }, '/website', 2048);
+    await tooLong({ name: { ru: textOf(20001) } }, '/name/ru', 20000);
+    assertProblem(assert, await get('/v1/agencies/over-the-limits'), 404);
+    const stored = (await get('/v1/agencies/at-the-limits')).json;
+    assert.equal(stored.acronym, acronym);
+    assert.equal(stored.website, website);
   });
 
   it('renders ?lang without the source_language step, with per-language ETags and 304', async () => {

@@ -1,7 +1,7 @@
 // The audit trail: editors' and admins' writes with before/after, newest first, filters, admin only.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem } from './harness.mjs';
+import { startServer, assertProblem, textOf } from './harness.mjs';
 
 describe('audit trail', () => {
   let server, admin, editor, monitor, resolution, agency, sector;
@@ -106,6 +106,21 @@ describe('audit trail', () => {
     assert.equal(logged.length, 1, `${logged.length} retract entries for one retraction`);
     assert.equal(logged[0].before.retracted, null);
     assert.equal(logged[0].actor.id, logged[0].after.retracted.by.id, 'the entry names who retracted it');
+  });
+
+  test('the actor\'s whole name, however long (not cut at 200 bytes), in JSON and CSV', async () => {
+    const name = textOf(300); // 600 bytes
+    const user = (await server.request('POST', '/v1/users', { token: admin, body: { name, role: 'editor' } })).json;
+    const token = (await server.request('POST', `/v1/users/${user.id}/tokens`, { token: admin, body: { name: 't' } })).json.token;
+    const made = await server.request('POST', '/v1/agencies', {
+      token, body: { slug: 'named-at-length', name: { en: 'Named' }, kind: 'other' } });
+    assert.equal(made.status, 201, made.text);
+    const r = await server.request('GET', `/v1/audit?actor=${user.id}`, { token: admin });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.items.map((e) => [e.action, e.entity_id, e.actor.name]), [['create', made.json.id, name]]);
+    const csv = await server.request('GET', `/v1/audit?actor=${user.id}&format=csv`, { token: admin });
+    assert.equal(csv.status, 200);
+    assert.ok(csv.text.includes(`,${user.id},${name},editor,create,agency,`), csv.text.slice(0, 300));
   });
 
   test('only admins read it', async () => {

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  startServer, assertProblem, sql, runTracker, importSeed, createDatabase, rawRequest, feedShowing, ROOT,
+  startServer, assertProblem, assertTooLong, sql, runTracker, importSeed, createDatabase, rawRequest, feedShowing, ROOT,
+  textOf, urlOf,
 } from './harness.mjs';
 
 const SEED_PATH = path.join(ROOT, 'data/resolution-2021-11-15.json');
@@ -630,6 +631,104 @@ describe('import and export', () => {
     assert.deepEqual(again.json.items.map((x) => x.id), [0, 1, 2, 4, 5, 6, 7].map(id));
   });
 
+  test('every text at its limit, written through the API, exports (whole) to a bundle that imports', async () => {
+    // written through the API as a user would: the bundle's limits must let all of it through again
+    const call = async (method, p, body, token = editor, status = 201) => {
+      const r = await server.request(method, p, { token, body });
+      assert.equal(r.status, status, `${method} ${p}: ${r.text.slice(0, 300)}`);
+      return r.json;
+    };
+    const user = await call('POST', '/v1/users', { name: textOf(500), role: 'editor' }, admin);
+    const longNamed = (await call('POST', `/v1/users/${user.id}/tokens`, { name: textOf(500, true) }, admin)).token;
+    await call('POST', '/v1/agencies', {
+      slug: 'limits-agency', name: { en: textOf(20000, true) }, kind: 'ministry', acronym: textOf(100, true), website: urlOf(2048),
+    });
+    await call('POST', '/v1/resolutions', {
+      slug: 'limits-2024', title: { en: 'Limits', ru: textOf(20000) }, adopted_on: '2024-01-01', venue: textOf(500, true),
+      city: textOf(500), source_url: urlOf(2048), addressees: [textOf(1000, true)], organizers: [textOf(1000)],
+    });
+    await call('POST', '/v1/resolutions/limits-2024/sectors', { code: 'L', title: { en: 'L' }, participants: [textOf(1000, true)] });
+    const rec = await call('POST', '/v1/recommendations', {
+      resolution: 'limits-2024', sector: 'L', code: 'L-1', number: 1, text: { en: textOf(20000, true) },
+      themes: [textOf(1000)], lead_agency: 'limits-agency',
+    });
+    const upd = await call('POST', `/v1/recommendations/${rec.id}/updates`, {
+      body: textOf(20000, true), status: 'in_progress', evidence: [{ url: urlOf(2048), title: textOf(500, true) }],
+    }, longNamed);
+    assert.equal(upd.author.name, textOf(500));
+    await call('POST', `/v1/updates/${upd.id}/retract`, { reason: textOf(20000) }, editor, 200);
+    const exported = await server.request('GET', '/v1/resolutions/limits-2024/export', { token: admin });
+    assert.equal(exported.status, 200);
+    const agency = exported.json.agencies.find((a) => a.slug === 'limits-agency');
+    assert.equal(agency.acronym, textOf(100, true));
+    assert.equal(agency.website, urlOf(2048));
+    const [u] = exported.json.recommendations[0].updates;
+    assert.equal(u.author_name, textOf(500));
+    assert.equal(u.retracted.reason, textOf(20000));
+    // the same bundle again is accepted as it is (and changes nothing); the fresh database below takes it too
+    const again = await post(exported.json);
+    assert.equal(again.status, 200, again.text.slice(0, 300));
+    assert.deepEqual(again.json.updated, counts());
+  });
+
+  test('bundle texts: one character over a limit is 400 naming it, with the limit, nothing written; at each limit taken', async () => {
+    const upd1 = (extra) => (b) => {
+      b.recommendations[6].updates = [{
+        id: 'bbbbbbbb-0000-4000-8000-000000000001', body: 'x', occurred_on: '2022-01-01', source: 'civil_society',
+        author_name: 'A', created_at: '2022-01-01T00:00:00Z', ...extra,
+      }];
+    };
+    const over = [
+      [(b) => { b.resolution.venue = textOf(501, true); }, '/resolution/venue', 500],
+      [(b) => { b.resolution.city = textOf(501); }, '/resolution/city', 500],
+      [(b) => { b.resolution.source_url = urlOf(2049); }, '/resolution/source_url', 2048],
+      [(b) => { b.resolution.source_url = `https://${'a'.repeat(20000)}`; }, '/resolution/source_url', 2048],
+      [(b) => { b.resolution.addressees = [textOf(1001, true)]; }, '/resolution/addressees/0', 1000],
+      [(b) => { b.resolution.organizers = ['x', textOf(1001)]; }, '/resolution/organizers/1', 1000],
+      [(b) => { b.sectors[1].participants = [textOf(1001, true)]; }, '/sectors/1/participants/0', 1000],
+      [(b) => { b.agencies[0].acronym = textOf(101, true); }, '/agencies/0/acronym', 100],
+      [(b) => { b.agencies[0].website = urlOf(2049); }, '/agencies/0/website', 2048],
+      [(b) => { b.agencies[0].name.ky = textOf(20001, true); }, '/agencies/0/name/ky', 20000],
+      [(b) => { b.recommendations[2].themes = [textOf(1001)]; }, '/recommendations/2/themes/0', 1000],
+      [upd1({ author_name: textOf(501) }), '/recommendations/6/updates/0/author_name', 500],
+      [upd1({ body: textOf(20001, true) }), '/recommendations/6/updates/0/body', 20000],
+      [upd1({ evidence: [{ url: urlOf(2049) }] }), '/recommendations/6/updates/0/evidence/0/url', 2048],
+      [upd1({ evidence: [{ url: urlOf(30), title: textOf(501, true) }] }), '/recommendations/6/updates/0/evidence/0/title', 500],
+      [upd1({ retracted: { at: '2022-01-02T00:00:00Z', reason: textOf(20001) } }), '/recommendations/6/updates/0/retracted/reason', 20000],
+    ];
+    const before = tableCounts(server.db);
+    for (const [change, pointer, max] of over) {
+      const b = seed();
+      b.resolution.slug = 'over-the-limits';
+      change(b);
+      assertTooLong(assert, await post(b), pointer, max);
+    }
+    assert.equal(tableCounts(server.db), before);
+    // at each limit exactly, a bundle is taken
+    const b = {
+      format: 'recommendation-tracker/bundle@1',
+      resolution: {
+        slug: 'at-the-limits', title: { en: 'At the limits' }, adopted_on: '2024-01-01', venue: textOf(500, true),
+        city: textOf(500), source_url: urlOf(2048), addressees: [textOf(1000, true)], organizers: [textOf(1000)],
+      },
+      sectors: [{ code: 'L', title: { en: 'L' }, participants: [textOf(1000, true)] }],
+      agencies: [{ slug: 'at-the-limits', name: { en: 'A' }, kind: 'other', acronym: textOf(100, true), website: urlOf(2048) }],
+      recommendations: [{
+        code: 'L-1', number: 1, sector: 'L', text: { en: textOf(20000, true) }, themes: [textOf(1000)], lead_agency: 'at-the-limits',
+        updates: [{
+          id: 'bbbbbbbb-0000-4000-8000-000000000002', body: textOf(20000, true), occurred_on: '2022-01-01', source: 'civil_society',
+          author_name: textOf(500), created_at: '2022-01-01T00:00:00Z', evidence: [{ url: urlOf(2048), title: textOf(500, true) }],
+          retracted: { at: '2022-01-02T00:00:00Z', reason: textOf(20000) },
+        }],
+      }],
+    };
+    const ok = await post(b);
+    assert.equal(ok.status, 200, ok.text.slice(0, 500));
+    assert.equal(ok.json.created.updates, 1);
+    assert.equal(sql(server.db, `SELECT char_length(author_name) || '|' || octet_length(author_name) FROM updates
+      WHERE id = 'bbbbbbbb-0000-4000-8000-000000000002'`), '500|1000');
+  });
+
   describe('round trip into a fresh database', () => {
     let fresh, freshEditor;
     before(async () => {
@@ -648,7 +747,7 @@ describe('import and export', () => {
       return v;
     };
 
-    for (const slug of ['bishkek-2021-11-15', 'updates-2024']) {
+    for (const slug of ['bishkek-2021-11-15', 'updates-2024', 'limits-2024']) {
       test(`${slug}: export → import reproduces the same resolution`, async () => {
         const exported = await server.request('GET', `/v1/resolutions/${slug}/export`, { token: admin });
         const freshAdmin = await fresh.token('admin');

@@ -46,6 +46,8 @@ export function loadContract(file = path.join(ROOT, 'openapi.yaml')) {
   const doc = YAML.parse(fs.readFileSync(file, 'utf8'));
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false, allowUnionTypes: true });
   addFormats(ajv);
+  // not in ajv-formats: an absolute IRI (RFC 3987), a URI whose characters may be any Unicode
+  ajv.addFormat('iri', /^[A-Za-z][A-Za-z0-9+.-]*:[^\u0000-\u0020\u007f]+$/u);
   ajv.addSchema(closeObjects(structuredClone(doc)), DOC_KEY);
   const routes = Object.keys(doc.paths || {}).map((template) => routeOf(template, doc.paths[template]));
   contractCache = { file, doc, ajv, routes, defaultStatuses: defaultStatuses(doc), validators: new Map() };

@@ -221,6 +221,28 @@ export function assertProblem(assert, res, status, field) {
   }
 }
 
+/** A 400 naming `field` as a text over its limit of `max` characters. */
+export function assertTooLong(assert, res, field, max) {
+  assertProblem(assert, res, 400, field);
+  assert.deepEqual(res.json.errors.filter((e) => e.field === field),
+    [{ field, message: `is too long (at most ${max} characters)` }], res.text.slice(0, 500));
+}
+
+/**
+ * A text of exactly `n` Unicode characters, none of them one byte: astral emoji (two UTF-16 units,
+ * four bytes each) when `astral`, else Cyrillic (two bytes each). A limit counted in bytes fails
+ * on either, one counted in UTF-16 units on the emoji.
+ */
+export function textOf(n, astral = false) {
+  return (astral ? '😀' : 'ң').repeat(n);
+}
+
+/** An https URL of exactly `n` Unicode characters, its path Cyrillic (two bytes each). */
+export function urlOf(n) {
+  const head = 'https://example.org/';
+  return head + 'ң'.repeat(n - head.length);
+}
+
 /**
  * A cursor that carries the binding tag of `real` (a next_cursor of the same list and query: its
  * first 16 characters, src/api/cursor.h) around the key `key` (a JSON value), so that the key's own

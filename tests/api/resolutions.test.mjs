@@ -2,7 +2,7 @@
 // archive/unarchive, validation and the order of checks.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem, sql, forgeCursor } from './harness.mjs';
+import { startServer, assertProblem, assertTooLong, sql, forgeCursor, textOf, urlOf } from './harness.mjs';
 
 const base = (slug, extra = {}) => ({ slug, title: { en: `Resolution ${slug}` }, adopted_on: '2021-11-15', ...extra });
 
@@ -87,6 +87,32 @@ describe('resolutions', () => {
     assertProblem(assert, await post(base('s1', { id: 'x' })), 400, '/id');
     assertProblem(assert, await post(base('s1', { version: 3 })), 400, '/version');
     assert.equal(sql(server.db, "SELECT count(*) FROM resolutions WHERE slug IN ('s1', 'ok-1')"), '0');
+  });
+
+  test('text limits count characters and are those of a bundle: venue, city 500, source_url 2,048, list items 1,000', async () => {
+    const full = {
+      venue: textOf(500, true), city: textOf(500), source_url: urlOf(2048),
+      addressees: [textOf(1000, true), 'Кабинет'], organizers: [textOf(1000)],
+    };
+    const r = await server.request('POST', '/v1/resolutions', { token: editor, body: base('at-the-limits', full) });
+    assert.equal(r.status, 201, r.text);
+    for (const [k, v] of Object.entries(full)) assert.deepEqual(r.json[k], v, k);
+    const over = [
+      [{ venue: textOf(501, true) }, '/venue', 500],
+      [{ city: textOf(501) }, '/city', 500],
+      [{ source_url: urlOf(2049) }, '/source_url', 2048],
+      [{ addressees: ['x', textOf(1001, true)] }, '/addressees/1', 1000],
+      [{ organizers: [textOf(1001)] }, '/organizers/0', 1000],
+      [{ title: { ky: textOf(20001, true) } }, '/title/ky', 20000],
+      [{ summary: { ru: textOf(20001) } }, '/summary/ru', 20000],
+    ];
+    for (const [body, field, max] of over) {
+      assertTooLong(assert, await server.request('POST', '/v1/resolutions', { token: editor, body: base('over-the-limits', body) }), field, max);
+      const etag = (await server.request('GET', '/v1/resolutions/at-the-limits')).headers.get('etag');
+      assertTooLong(assert, await server.request('PATCH', '/v1/resolutions/at-the-limits', { token: editor, body, headers: { 'If-Match': etag } }), field, max);
+    }
+    assert.equal(sql(server.db, "SELECT count(*) FROM resolutions WHERE slug = 'over-the-limits'"), '0');
+    assert.equal((await server.request('GET', '/v1/resolutions/at-the-limits')).json.version, 1);
   });
 
   test('a duplicate slug is 409', async () => {

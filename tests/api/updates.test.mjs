@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { startServer, assertProblem, sql, dbUrl, forgeCursor } from './harness.mjs';
+import { startServer, assertProblem, assertTooLong, sql, dbUrl, forgeCursor, textOf, urlOf } from './harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const JSON_TYPE = { 'Content-Type': 'application/json' };
@@ -287,6 +287,48 @@ describe('updates', () => {
     assert.equal(ok.status, 201, ok.text);
     assert.equal(ok.json.body, 'я'.repeat(20000));
     assert.equal(ok.json.evidence.length, 50);
+  });
+
+  test('text limits count characters: body 20,000, an evidence url 2,048 and title 500; one more is too long', async () => {
+    const n = countUpdates(server, f.rec3);
+    const over = [
+      [{ body: textOf(20001, true) }, '/body', 20000],
+      [{ body: 'x', evidence: [{ url: urlOf(2049) }] }, '/evidence/0/url', 2048],
+      [{ body: 'x', evidence: [{ url: `https://${'a'.repeat(3000)}` }] }, '/evidence/0/url', 2048],
+      [{ body: 'x', evidence: [{ url: urlOf(30), title: textOf(501, true) }] }, '/evidence/0/title', 500],
+    ];
+    for (const [body, field, max] of over) assertTooLong(assert, await post(f.rec3, body, editor), field, max);
+    assert.equal(countUpdates(server, f.rec3), n);
+    const evidence = [{ url: urlOf(2048), title: textOf(500, true) }];
+    const ok = await post(f.rec3, { body: textOf(20000, true), evidence }, editor);
+    assert.equal(ok.status, 201, ok.text.slice(0, 300));
+    assert.equal(ok.json.body, textOf(20000, true));
+    assert.deepEqual(ok.json.evidence, evidence);
+    const retract = (reason) => server.request('POST', `/v1/updates/${ok.json.id}/retract`, { token: editor, body: { reason } });
+    assertTooLong(assert, await retract(textOf(20001, true)), '/reason', 20000);
+    const r = await retract(textOf(20000, true));
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    assert.equal(r.json.retracted.reason, textOf(20000, true));
+  });
+
+  test('the author\'s whole name, however long, in the update, its reads and the history (not cut at 200 bytes)', async () => {
+    const name = textOf(300); // 600 bytes
+    const user = await server.request('POST', '/v1/users', { token: admin, body: { name, role: 'monitor' } });
+    assert.equal(user.status, 201, user.text);
+    const token = (await server.request('POST', `/v1/users/${user.json.id}/tokens`, { token: admin, body: { name: 't' } })).json.token;
+    // a change of status, so that the history (changes only) has an entry for it
+    const status = recState(server, f.rec3).status === 'stalled' ? 'not_started' : 'stalled';
+    const r = await post(f.rec3, { body: 'seen', status }, token);
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.author.name, name);
+    assert.equal((await server.request('GET', `/v1/updates/${r.json.id}`)).json.author.name, name);
+    const listed = (await server.request('GET', `/v1/recommendations/${f.rec3}/updates`)).json.items.find((u) => u.id === r.json.id);
+    assert.equal(listed.author.name, name);
+    const history = (await server.request('GET', `/v1/recommendations/${f.rec3}/history?limit=200`)).json.items;
+    const entry = history.find((e) => e.update_id === r.json.id);
+    assert.ok(entry, JSON.stringify(history).slice(0, 300));
+    assert.equal(entry.actor.name, name);
+    assert.equal(sql(server.db, `SELECT octet_length(author_name) FROM updates WHERE id = '${r.json.id}'`), '600');
   });
 
   test('SQL metacharacters and Cyrillic round-trip byte-exact', async () => {

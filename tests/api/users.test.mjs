@@ -3,7 +3,7 @@
 // of these writes, and no token secret in any log line, error body or audit entry.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, assertProblem, sql, forgeCursor } from './harness.mjs';
+import { startServer, assertProblem, assertTooLong, sql, forgeCursor, textOf } from './harness.mjs';
 
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 const JSON_CT = { 'Content-Type': 'application/json' };
@@ -152,13 +152,28 @@ describe('users and tokens', () => {
     assert.ok(Buffer.from(g.text, 'utf8').includes(Buffer.from('Айгүл Ёлка', 'utf8')));
   });
 
-  test('an admin with a long non-ASCII name can still write (audited under a valid name)', async () => {
+  test('an admin with a long non-ASCII name writes, audited under the whole name (not cut at 200 bytes)', async () => {
     const long = await account({ name: `a${'Жө'.repeat(150)}`, role: 'admin' });
     const r = await write('POST', '/v1/users', long.token, { name: 'made by long', role: 'monitor' });
     assert.equal(r.status, 201, r.text);
     const audit = await server.request('GET', `/v1/audit?entity=user&entity_id=${r.json.id}`, { token: admin });
     assert.equal(audit.json.items.length, 1);
-    assert.ok(long.user.name.startsWith(audit.json.items[0].actor.name));
+    assert.equal(audit.json.items[0].actor.name, long.user.name);
+  });
+
+  test('names count characters: a user\'s and a token\'s name at most 500, one more is too long', async () => {
+    const name = textOf(500, true); // 1,000 UTF-16 units, 2,000 bytes
+    const at = await account({ name, role: 'monitor' }, { name });
+    assert.equal(at.user.name, name);
+    assert.equal((await server.request('GET', `/v1/users/${at.user.id}/tokens`, { token: admin })).json.items[0].name, name);
+    const before = sql(server.db, 'SELECT (SELECT count(*) FROM users) || \'|\' || (SELECT count(*) FROM api_tokens)');
+    assertTooLong(assert, await write('POST', '/v1/users', admin, { name: textOf(501, true), role: 'monitor' }), '/name', 500);
+    assertTooLong(assert, await write('POST', '/v1/users', admin, { name: textOf(501), role: 'monitor' }), '/name', 500);
+    const etag = (await server.request('GET', `/v1/users/${at.user.id}`, { token: admin })).headers.get('etag');
+    assertTooLong(assert, await write('PATCH', `/v1/users/${at.user.id}`, admin, { name: textOf(501) }, { 'If-Match': etag }), '/name', 500);
+    assertTooLong(assert, await write('POST', `/v1/users/${at.user.id}/tokens`, admin, { name: textOf(501, true) }), '/name', 500);
+    assert.equal(sql(server.db, 'SELECT (SELECT count(*) FROM users) || \'|\' || (SELECT count(*) FROM api_tokens)'), before);
+    assert.equal((await server.request('GET', `/v1/users/${at.user.id}`, { token: admin })).json.name, name);
   });
 
   test('GET /v1/users: oldest first, keyset pages, bad paging is 400', async () => {

@@ -143,7 +143,41 @@ static void test_text_limit_counts_characters(void **state)
     free(errs);
     text[o] = 'x'; /* one character more */
     strcpy(text + o + 1, "\"}");
-    expect_field(text, true, "/note");
+    errs = errors_of(text, true);
+    assert_string_equal(errs, "[{\"field\":\"/note\",\"message\":\"is too long (at most 20000 "
+                              "characters)\"}]");
+    free(errs);
+    free(text);
+}
+
+/* A body {"evidence":[{"url":"http://x/ңң..."}]} whose URL is @a chars characters long. */
+static char *url_body(size_t chars)
+{
+    char *text = malloc(chars * 2 + 64);
+    strcpy(text, "{\"evidence\":[{\"url\":\"http://x/");
+    size_t o = strlen(text);
+    for (size_t i = strlen("http://x/"); i < chars; i++) {
+        text[o++] = (char)0xD2; /* ң, two bytes */
+        text[o++] = (char)0xA3;
+    }
+    strcpy(text + o, "\"}]}");
+    return text;
+}
+
+static void test_url_limit_counts_characters(void **state)
+{
+    (void)state;
+    /* 2,048 characters (4,087 bytes) pass; one more is too long, not "not a URL" */
+    char *text = url_body(JSONX_MAX_URL);
+    char *errs = errors_of(text, true);
+    assert_string_equal(errs, "[]");
+    free(errs);
+    free(text);
+    text = url_body(JSONX_MAX_URL + 1);
+    errs = errors_of(text, true);
+    assert_string_equal(errs, "[{\"field\":\"/evidence/0/url\",\"message\":\"is too long (at "
+                              "most 2048 characters)\"}]");
+    free(errs);
     free(text);
 }
 
@@ -166,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_each_rule),
         cmocka_unit_test(test_code_lists),
         cmocka_unit_test(test_text_limit_counts_characters),
+        cmocka_unit_test(test_url_limit_counts_characters),
         cmocka_unit_test(test_evidence_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
