@@ -124,23 +124,35 @@ void cursor_parts_free(const char *shape, char **parts)
     }
 }
 
-/* Query parameters that neither select nor order the items: a client may change them between
- * pages (a bigger limit, another language), and `cursor` is what moves. */
-static const char *const unbound_params[] = {"limit", "lang", "format", "cursor", NULL};
+/* The query parameters that select or order a list's items, on any list: a cursor is bound to
+ * them. The others may change between pages: limit, lang and format, unknown ones (ignored, as a
+ * cache-buster `_=`), and `cursor`, which is what moves. */
+static const char *const bound_params[] = {
+    "resolution", "sector", "agency", "lead_agency", "status", "response", "theme", "sdg",
+    "overdue", "updated_since", "q", "sort", "archived", "kind", "source", "since", "actor",
+    "entity", "entity_id", NULL,
+};
 
 struct tag_sum {
     uint64_t sum;
     bool feed; /* the feed's `since` is for the first pull (API.md): later polls may drop it */
 };
 
+static bool is_bound(const char *key, bool feed)
+{
+    if (feed && strcmp(key, "since") == 0)
+        return false;
+    for (const char *const *p = bound_params; *p != NULL; p++)
+        if (strcmp(key, *p) == 0)
+            return true;
+    return false;
+}
+
 /* Adds one parameter's hash to the sum in @a cls: a sum, so their order does not matter. */
 static void tag_add(void *cls, const char *key, const char *value)
 {
     struct tag_sum *t = cls;
-    for (const char *const *p = unbound_params; *p != NULL; p++)
-        if (strcmp(key, *p) == 0)
-            return;
-    if (t->feed && strcmp(key, "since") == 0)
+    if (!is_bound(key, t->feed))
         return;
     size_t nk = strlen(key), nv = value != NULL ? strlen(value) : 0;
     char *pair = xmalloc(nk + nv + 2);

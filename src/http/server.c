@@ -505,6 +505,10 @@ static unsigned unanswered_status(enum MHD_RequestTerminationCode toe)
             return 499;
         case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
             return 503;
+        case MHD_REQUEST_TERMINATED_WITH_ERROR:
+            /* refused while it was read (a malformed chunk): libmicrohttpd answered 400 itself;
+             * a failure of the service's own comes after dispatch, with a status set */
+            return 400;
         default:
             return 500;
     }

@@ -570,6 +570,12 @@ describe('list cursors belong to their list, path ids and query', () => {
     assert.equal(b1.status, 200, b1.text);
     assert.equal(b2.status, 200, b2.text);
     assert.deepEqual(b2.json.items.map(ident), b1.json.items.map(ident));
+    // parameters no list takes are ignored, and so by the cursor: a cache-buster may change each time
+    const c1 = await get(`/v1/recommendations?resolution=second&sort=target_date&limit=1&_=2&utm_source=x&cursor=${a.json.next_cursor}`);
+    assert.equal(c1.status, 200, c1.text);
+    assert.deepEqual(c1.json.items.map(ident), b1.json.items.map(ident));
+    const busted = await get('/v1/agencies?limit=1&_=1');
+    assert.equal((await get(`/v1/agencies?limit=1&_=2&cursor=${busted.json.next_cursor}`)).status, 200);
     // the feed: keep the query string, change limit and lang
     const f = await get('/v1/updates?source=editorial&limit=1');
     const g = await get(`/v1/updates?lang=ky&source=editorial&limit=3&cursor=${f.json.next_cursor}`);

@@ -273,6 +273,17 @@ describe('HTTP core', () => {
       const metrics = (await idle.request('GET', '/metrics')).text;
       assert.doesNotMatch(metrics, /status="500"/);
       assert.match(metrics, /tracker_http_requests_total\{route="unmatched",status="408"\} 1/);
+      // a chunk without its size: libmicrohttpd answers 400 itself, and it is counted so, not as 500
+      const bad = await rawRequest(idle.port, 'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nX-Request-Id: log-badchunk-1\r\n'
+        + 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{"title"\r\n', 3000);
+      assert.match(bad, /^HTTP\/1\.1 400 /);
+      await sleep(200);
+      const badLine = idle.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === 'log-badchunk-1');
+      assert.ok(badLine, 'no access log line');
+      assert.equal(badLine.status, 400);
+      const after = (await idle.request('GET', '/metrics')).text;
+      assert.doesNotMatch(after, /status="500"/);
+      assert.match(after, /tracker_http_requests_total\{route="unmatched",status="400"\} 1/);
     } finally { await idle.stop(); }
   });
 });

@@ -114,9 +114,11 @@ static void test_tag_binds_path_and_filters(void **state)
     char base[CURSOR_TAG_LEN + 1], other[CURSOR_TAG_LEN + 1];
     const char *const q[] = {"resolution", "a", "status", "stalled", NULL};
     tag_of("/v1/recommendations", q, base);
-    /* the same filters in another order, with limit, lang, format and cursor added */
-    const char *const same[] = {"limit", "3",   "status", "stalled", "lang",   "ru",
-                                "cursor", "x",  "format", "json",    "resolution", "a", NULL};
+    /* the same filters in another order, with limit, lang, format, cursor and parameters no
+       list takes (a cache-buster) added */
+    const char *const same[] = {"limit",  "3",    "status", "stalled", "lang",       "ru",
+                                "cursor", "x",    "format", "json",    "resolution", "a",
+                                "_",      "1001", "utm_source", "feed", NULL};
     tag_of("/v1/recommendations", same, other);
     assert_string_equal(base, other);
     /* another path, another value, one filter less or more, a key without a value */
