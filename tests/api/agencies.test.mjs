@@ -386,6 +386,12 @@ describe('agencies', () => {
       ['RU', 'Русский'], ['RU-KG', 'Кыргызстанча'], ['Ru-kG', 'Кыргызстанча'], ['EN', 'English']]) {
       assert.equal((await get(`/v1/agencies/regional-names?lang=${lang}`)).json.name, want, lang);
     }
+    // a tag falls back along its own prefixes first (RFC 4647 lookup), the longest first
+    await newAgency({ slug: 'script-names', name: { en: 'English', zh: '中文', 'zh-Hant': '繁體', 'sr-Latn': 'Srpski' } });
+    for (const [lang, want] of [['zh-Hant-TW', '繁體'], ['zh-hant-tw', '繁體'], ['zh-Hans-CN', '中文'], ['zh-TW', '中文'],
+      ['sr-Latn-RS', 'Srpski'], ['sr-Latn-RS-x1', 'Srpski'], ['sr-Cyrl-RS', 'English'], ['zh-Hant', '繁體']]) {
+      assert.equal((await get(`/v1/agencies/script-names?lang=${lang}`)).json.name, want, lang);
+    }
     // two keys of one language but for case would make ?lang ambiguous: refused, naming the later
     assertProblem(assert, await post('/v1/agencies', { slug: 'case-twins', name: { en: 'E', 'ru-KG': 'A', 'ru-kg': 'B' }, kind: 'other' }),
       400, '/name/ru-kg');
