@@ -25,4 +25,10 @@
  */
 char *parse_error_field(const char *text, size_t len, const json_error_t *error);
 
+/**
+ * What json_loadb() found wrong, in a client's terms: its message, but for a NUL, where jansson
+ * names its own flag (JSON_ALLOW_NUL). @return @a error's text or a static string (not freed)
+ */
+const char *parse_error_message(const json_error_t *error);
+
 #endif

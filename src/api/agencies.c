@@ -210,10 +210,13 @@ static enum app_err agencies_filters(struct http_req *req, struct http_res *res,
         return http_problem_field(req, res, APP_ERR_INVALID, "kind is not an agency kind",
                                   "kind", "must be one agency kind, such as ministry");
     if (*q != NULL && ((*q)[0] == '\0' || !agencies_utf8_ok(*q) ||
-                       jsonx_utf8_length(*q) > JSONX_MAX_TEXT ||
                        http_req_query_count(req, "q") > 1))
         return http_problem_field(req, res, APP_ERR_INVALID, "q is not a search text", "q",
                                   "must be one non-empty text");
+    char too_long[JSONX_TOO_LONG_SIZE];
+    if (*q != NULL && jsonx_utf8_length(*q) > JSONX_MAX_TEXT)
+        return http_problem_field(req, res, APP_ERR_INVALID, "q is too long", "q",
+                                  jsonx_too_long(too_long, JSONX_MAX_TEXT));
     return APP_OK;
 }
 

@@ -613,7 +613,7 @@ int import_command(const struct config *cfg, const char *text, size_t len)
         char *field = parse_error_field(text, len, &jerr);
         int rc = log_cli_error(1, "invalid bundle: not valid JSON at line %d, column %d%s%s%s: %s",
                                jerr.line, jerr.column, field[0] ? " (in " : "", field,
-                               field[0] ? ")" : "", jerr.text);
+                               field[0] ? ")" : "", parse_error_message(&jerr));
         free(field);
         return rc;
     }

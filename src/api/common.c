@@ -242,9 +242,7 @@ enum app_err api_body_object(struct http_req *req, struct http_res *res, json_t 
     json_error_t error;
     json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
     if (doc == NULL) {
-        /* jansson names its own flag for a NUL: say what is wrong in the client's terms */
-        const char *why = strstr(error.text, "JSON_ALLOW_NUL") ? "\\u0000 (NUL) is not allowed in text"
-                                                               : error.text;
+        const char *why = parse_error_message(&error);
         char detail[300];
         snprintf(detail, sizeof detail, "the request body is not valid JSON: %s", why);
         char *field = parse_error_field(req->body, req->body_len, &error);

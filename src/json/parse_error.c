@@ -458,3 +458,9 @@ char *parse_error_field(const char *text, size_t len, const json_error_t *error)
     free(s.frames);
     return field;
 }
+
+const char *parse_error_message(const json_error_t *error)
+{
+    return strstr(error->text, "JSON_ALLOW_NUL") != NULL ? "\\u0000 (NUL) is not allowed in text"
+                                                         : error->text;
+}

@@ -168,6 +168,10 @@ describe('agencies', () => {
     for (const k of ['bogus', 'Ministry', '', 'ministry%27%3B']) assertProblem(assert, await get(`/v1/agencies?kind=${k}`), 400, 'kind');
     assertProblem(assert, await get('/v1/agencies?kind=ministry&kind=other'), 400, 'kind');
     assertProblem(assert, await get('/v1/agencies?q='), 400, 'q');
+    const long = await get(`/v1/agencies?q=${'a'.repeat(20001)}`);
+    assertProblem(assert, long, 400, 'q');
+    assert.equal(long.json.errors[0].message, 'is too long (at most 20000 characters)');
+    assert.equal((await get(`/v1/agencies?q=${'a'.repeat(20000)}`)).status, 200);
     assertProblem(assert, await get('/v1/agencies?archived=yes'), 400, 'archived');
     assertProblem(assert, await get('/v1/agencies?lang=xx_YY'), 400, 'lang');
   });

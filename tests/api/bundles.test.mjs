@@ -817,6 +817,9 @@ describe('tracker import FILE', () => {
       [write('broken.json', '{"format": '), /not valid JSON/],
       [write('surrogate.json', '{"recommendations": [{}, {"updates": [{"body": "x\\ud800"}]}]}'),
         /not valid JSON at line 1, column \d+ \(in \/recommendations\/1\/updates\/0\/body\): invalid Unicode/],
+      // a NUL is told in the API's words, not the parser's flag
+      [write('nul.json', '{"recommendations": [{"updates": [{"body": "a\\u0000b"}]}]}'),
+        /\(in \/recommendations\/0\/updates\/0\/body\): \\u0000 \(NUL\) is not allowed in text/],
       [write('array.json', '[]'), /invalid bundle/],
       [write('sector.json', (() => { const b = seed(); b.resolution.slug = 'cli'; b.recommendations[0].sector = 'ZZ'; return b; })()),
         /\/recommendations\/0\/sector/],
