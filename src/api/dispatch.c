@@ -99,7 +99,7 @@ static void release_db(struct http_req *req)
 }
 
 /*
-^ * A body over the limit is never kept, so no answer may claim to have handled it: whatever the
+ * A body over the limit is never kept, so no answer may claim to have handled it: whatever the
  * handler answered after the checks that come first (401, 403, 404) becomes 413 — a handler that
  * takes no body does not look at it, and one that does saw none.
  */

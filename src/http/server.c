@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <jansson.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -262,14 +263,23 @@ static const char *framing_problem(struct MHD_Connection *conn)
     return NULL;
 }
 
-static bool declared_too_large(struct MHD_Connection *conn, long max)
+/* Does the request declare a Content-Length? *length is its value, ULLONG_MAX when malformed. */
+static bool declared_length(struct MHD_Connection *conn, unsigned long long *length)
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl == NULL)
         return false;
     char *end = NULL;
-    unsigned long long v = strtoull(cl, &end, 10);
-    return end == cl || *end != '\0' || v > (unsigned long long)max;
+    *length = strtoull(cl, &end, 10);
+    if (end == cl || *end != '\0')
+        *length = ULLONG_MAX;
+    return true;
+}
+
+static bool declared_too_large(struct MHD_Connection *conn, long max)
+{
+    unsigned long long v;
+    return declared_length(conn, &v) && v > (unsigned long long)max;
 }
 
 /* Largest declared body over the limit that is read and dropped before the 413 is sent. */
@@ -287,10 +297,8 @@ static bool body_worth_draining(struct MHD_Connection *conn)
     const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
     if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
         return false;
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    char *end = NULL;
-    unsigned long long v = cl != NULL ? strtoull(cl, &end, 10) : 0;
-    return cl != NULL && end != cl && *end == '\0' && v <= (unsigned long long)DRAIN_MAX;
+    unsigned long long v;
+    return declared_length(conn, &v) && v <= (unsigned long long)DRAIN_MAX;
 }
 
 /* ---- request id ---- */

@@ -259,31 +259,29 @@ describe('HTTP core', () => {
     const csv = await server.request('GET', '/v1/agencies?format=csv', { headers: { 'X-Request-Id': 'log-csv-1' } });
     assert.equal(csv.status, 200);
     await sleep(100);
-    const entry = (id) => server.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === id);
-    assert.equal(entry('log-csv-1').bytes, Buffer.byteLength(csv.text));
+    const entry = (srv, id) => srv.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === id);
+    assert.equal(entry(server, 'log-csv-1').bytes, Buffer.byteLength(csv.text));
+    // request `id` is logged with `status`, counted so in /metrics (as unmatched), and no 500 is
+    const assertCounted = async (srv, id, status) => {
+      await sleep(200);
+      const line = entry(srv, id);
+      assert.ok(line, `no access log line for ${id}`);
+      assert.equal(line.status, status, id);
+      const metrics = (await srv.request('GET', '/metrics')).text;
+      assert.doesNotMatch(metrics, /status="500"/);
+      assert.match(metrics, new RegExp(`tracker_http_requests_total\\{route="unmatched",status="${status}"\\} 1`));
+    };
     const idle = await startServer({ env: { TRACKER_IDLE_TIMEOUT_S: '1' } });
     try {
       // half a body, then silence: closed at the idle timeout, logged 408
       await rawRequest(idle.port, 'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nX-Request-Id: log-stalled-1\r\n'
         + 'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"slug":', 3000);
-      await sleep(200);
-      const stalled = idle.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === 'log-stalled-1');
-      assert.ok(stalled, 'no access log line');
-      assert.equal(stalled.status, 408);
-      const metrics = (await idle.request('GET', '/metrics')).text;
-      assert.doesNotMatch(metrics, /status="500"/);
-      assert.match(metrics, /tracker_http_requests_total\{route="unmatched",status="408"\} 1/);
+      await assertCounted(idle, 'log-stalled-1', 408);
       // a chunk without its size: libmicrohttpd answers 400 itself, and it is counted so, not as 500
       const bad = await rawRequest(idle.port, 'POST /v1/resolutions HTTP/1.1\r\nHost: x\r\nX-Request-Id: log-badchunk-1\r\n'
         + 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{"title"\r\n', 3000);
       assert.match(bad, /^HTTP\/1\.1 400 /);
-      await sleep(200);
-      const badLine = idle.logs.map((l) => JSON.parse(l)).find((l) => l.request_id === 'log-badchunk-1');
-      assert.ok(badLine, 'no access log line');
-      assert.equal(badLine.status, 400);
-      const after = (await idle.request('GET', '/metrics')).text;
-      assert.doesNotMatch(after, /status="500"/);
-      assert.match(after, /tracker_http_requests_total\{route="unmatched",status="400"\} 1/);
+      await assertCounted(idle, 'log-badchunk-1', 400);
     } finally { await idle.stop(); }
   });
 });
